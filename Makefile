@@ -1,0 +1,38 @@
+# Two commands do all the set-up: `make run` (the whole pipeline on the default
+# synthetic data) and `make test` (the test suite). Both build .venv from
+# requirements.lock first if it is missing or out of date.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export KEDRO_DISABLE_TELEMETRY := true
+export NO_ALBUMENTATIONS_UPDATE := 1
+export TF_CPP_MIN_LOG_LEVEL := 1
+export PYTHONUNBUFFERED := 1
+
+.PHONY: run test repro viz mlflow-ui browser clean-data
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+## The main job: generate the synthetic data if missing, then every stage with DVC.
+run: $(VENV)/.installed
+	$(BIN)/dvc repro
+	$(BIN)/dvc metrics show
+
+## The whole test suite (headless Chromium is installed for the kedro-viz test).
+test: $(VENV)/.installed browser
+	$(BIN)/pytest
+
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+viz: $(VENV)/.installed
+	$(BIN)/kedro viz run --host 127.0.0.1
+
+mlflow-ui: $(VENV)/.installed
+	$(BIN)/kedro mlflow ui

@@ -1,0 +1,76 @@
+"""The ingestion cache: resized images and masks as memory-mapped .npy arrays plus an index.
+
+Writes go to a temporary folder renamed into place at the end, so a killed or
+failed write never leaves a cache that looks complete.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+Sample = tuple[np.ndarray, np.ndarray]  # image (H, W, 3) uint8, mask (H, W) uint8 0/1
+
+
+@dataclass
+class ResizedSamples:
+    """What ingestion hands to the cache: the index and a lazy stream of its rows' pixels."""
+
+    index: pd.DataFrame
+    height: int
+    width: int
+    stream: Callable[[], Iterator[Sample]]
+
+
+@dataclass
+class ImageCache:
+    """A cache opened for reading; arrays are memory-mapped, so opening costs no memory."""
+
+    index: pd.DataFrame
+    images: np.ndarray
+    masks: np.ndarray
+
+    def rows(self, split: str) -> np.ndarray:
+        """Positions of the rows in one split ('train' or 'validation')."""
+        return np.flatnonzero(self.index["split"].to_numpy() == split)
+
+
+def write_cache(path: Path, samples: ResizedSamples) -> None:
+    count = len(samples.index)
+    staging = path.with_name(f".{path.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        images = np.lib.format.open_memmap(
+            staging / "images.npy", mode="w+", dtype=np.uint8, shape=(count, samples.height, samples.width, 3))
+        masks = np.lib.format.open_memmap(
+            staging / "masks.npy", mode="w+", dtype=np.uint8, shape=(count, samples.height, samples.width))
+        written = 0
+        for position, (image, mask) in enumerate(samples.stream()):
+            images[position], masks[position] = image, mask
+            written += 1
+        if written != count:
+            raise RuntimeError(f"expected {count} samples for {path}, got {written}")
+        images.flush(), masks.flush()
+        del images, masks
+        samples.index.to_csv(staging / "index.csv", index=False)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    old = path.with_name(f".{path.name}.old")
+    if path.exists():
+        path.rename(old)
+    staging.rename(path)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def read_cache(path: Path) -> ImageCache:
+    if not (path / "index.csv").exists():
+        raise FileNotFoundError(f"no ingestion cache at {path}: run `kedro run --pipeline ingestion` first")
+    index = pd.read_csv(path / "index.csv", dtype={"image_id": str, "car_id": str})
+    return ImageCache(index, np.load(path / "images.npy", mmap_mode="r"), np.load(path / "masks.npy", mmap_mode="r"))

@@ -1,0 +1,36 @@
+"""The raw Kaggle files, with errors that say how to point the project at real data."""
+
+from __future__ import annotations
+
+from kedro.io.core import DatasetError
+from kedro_datasets.pandas import CSVDataset
+from kedro_datasets.partitions import PartitionedDataset
+
+RAW_DATA_HINT = (
+    "point the project at your unpacked Kaggle download with `kedro run --params raw_dir=PATH` "
+    "(or raw_dir in conf/local/globals.yml), unpack the zips with `carvana-unpack DOWNLOADS PATH`, "
+    "or generate synthetic data with `kedro run --pipeline generate`"
+)
+
+
+class RawImageFolder(PartitionedDataset):
+    """A Kaggle image folder (train/, train_masks/, test/): one lazy loader per file."""
+
+    def load(self):
+        try:
+            return super().load()
+        except DatasetError as error:
+            if "No partitions found" not in str(error):
+                raise
+            raise DatasetError(
+                f"no '*{self._filename_suffix}' files in {self._path}: this is not a Carvana folder; {RAW_DATA_HINT}"
+            ) from None
+
+
+class RawCSVDataset(CSVDataset):
+    """A Kaggle CSV (metadata.csv, sample_submission.csv, train_masks.csv)."""
+
+    def load(self):
+        if not self._exists():
+            raise DatasetError(f"{self._filepath} is missing; {RAW_DATA_HINT}")
+        return super().load()

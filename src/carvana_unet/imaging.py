@@ -1,0 +1,67 @@
+"""Pixel work shared by ingestion, evaluation and submission: checks, resizing both ways."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import cv2
+import numpy as np
+from PIL import Image
+
+ASPECT_MODES = ("stretch", "pad")
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def to_rgb_array(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def to_mask_array(image: Image.Image) -> np.ndarray:
+    """A GIF mask as its palette indices (0/1), or a greyscale one as 0/1 above mid-grey."""
+    array = np.asarray(image if image.mode in ("P", "L", "1") else image.convert("L"))
+    return (array > 127).astype(np.uint8) if array.max() > 1 and image.mode != "P" else array.astype(np.uint8)
+
+
+def _fit(height: int, width: int, target_h: int, target_w: int) -> tuple[int, int, int, int]:
+    """Scaled size and top/left offsets that fit (height, width) inside the target, aspect kept."""
+    scale = min(target_h / height, target_w / width)
+    new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
+    return new_h, new_w, (target_h - new_h) // 2, (target_w - new_w) // 2
+
+
+def to_model_size(array: np.ndarray, height: int, width: int, aspect: str, is_mask: bool = False) -> np.ndarray:
+    """Resize an image or mask to the model input: `stretch` to fill it or `pad` to keep the aspect."""
+    interpolation = cv2.INTER_NEAREST if is_mask else cv2.INTER_AREA
+    if aspect == "stretch":
+        return cv2.resize(array, (width, height), interpolation=interpolation)
+    if aspect != "pad":
+        raise ValueError(f"aspect must be one of {ASPECT_MODES}, got {aspect!r}")
+    new_h, new_w, top, left = _fit(*array.shape[:2], height, width)
+    out = np.zeros((height, width) + array.shape[2:], dtype=array.dtype)
+    out[top:top + new_h, left:left + new_w] = cv2.resize(array, (new_w, new_h), interpolation=interpolation)
+    return out
+
+
+def to_original_size(probabilities: np.ndarray, height: int, width: int, aspect: str) -> np.ndarray:
+    """Undo `to_model_size` on a probability map: crop any padding, then bilinear upscale."""
+    prob = np.asarray(probabilities, dtype=np.float32).squeeze()
+    if aspect == "pad":
+        new_h, new_w, top, left = _fit(height, width, *prob.shape)
+        prob = prob[top:top + new_h, left:left + new_w]
+    return cv2.resize(prob, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def bounded_map(func: Callable[[T], R], items: Iterable[T], workers: int, window: int = 0) -> Iterator[R]:
+    """Like ``map`` over a thread pool, in order, holding at most `window` results in flight."""
+    window = window or 2 * workers
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = []
+        for item in items:
+            pending.append(pool.submit(func, item))
+            if len(pending) >= window:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
