@@ -1,0 +1,80 @@
+"""Fitting the U-Net: optimizer, callbacks, resumable checkpoints, mixed precision, strategies."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+import keras
+import pandas as pd
+import tensorflow as tf
+
+from carvana_unet.model.losses import BceDiceLoss, dice_coefficient
+from carvana_unet.model.unet import build_unet
+
+log = logging.getLogger(__name__)
+
+
+def check_options(options: dict[str, Any]) -> None:
+    """Reject values Keras would only fail on later, naming the parameter."""
+    for key in ("epochs", "batch_size"):
+        if not isinstance(options[key], int) or options[key] < 1:
+            raise ValueError(f"training.{key} must be a positive integer, got {options[key]!r}")
+    if options["learning_rate"] <= 0:
+        raise ValueError(f"training.learning_rate must be positive, got {options['learning_rate']}")
+    if options["distribute"] not in ("none", "mirrored"):
+        raise ValueError(f"training.distribute must be 'none' or 'mirrored', got {options['distribute']!r}")
+
+
+def strategy_for(name: str) -> tf.distribute.Strategy:
+    return tf.distribute.MirroredStrategy() if name == "mirrored" else tf.distribute.get_strategy()
+
+
+def compile_unet(architecture: dict[str, Any], height: int, width: int, options: dict[str, Any]) -> keras.Model:
+    keras.mixed_precision.set_global_policy("mixed_float16" if options["mixed_precision"] else "float32")
+    keras.utils.set_random_seed(options["seed"])
+    model = build_unet(height, width, **{k: architecture[k] for k in ("depth", "base_filters", "batch_norm", "dropout")})
+    optimizer = keras.optimizers.get({"class_name": options["optimizer"],
+                                      "config": {"learning_rate": options["learning_rate"]}})
+    loss = BceDiceLoss(options["loss"]["bce_weight"], options["loss"]["dice_weight"])
+    model.compile(optimizer=optimizer, loss=loss, metrics=[keras.metrics.MeanMetricWrapper(dice_coefficient, name="dice")])
+    return model
+
+
+def callbacks(options: dict[str, Any], checkpoint_dir: Path) -> list[keras.callbacks.Callback]:
+    monitor = "val_loss" if options["has_validation"] else "loss"
+    backup, history = checkpoint_dir / "backup", checkpoint_dir / "history.csv"
+    if not options["resume"]:
+        shutil.rmtree(backup, ignore_errors=True)
+    if not backup.exists():
+        history.unlink(missing_ok=True)
+    return [
+        # Saves the whole training state every epoch; on restart fit() continues from it.
+        keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=True),
+        keras.callbacks.ModelCheckpoint(str(checkpoint_dir / "best.weights.h5"), monitor=monitor,
+                                        save_best_only=True, save_weights_only=True),
+        keras.callbacks.ReduceLROnPlateau(monitor=monitor, **options["reduce_lr"]),
+        keras.callbacks.EarlyStopping(monitor=monitor, **options["early_stopping"]),
+        # Appends, so a resumed run's history still holds the epochs before the kill.
+        keras.callbacks.CSVLogger(str(history), append=True),
+    ]
+
+
+def fit(model: keras.Model, train_data, validation_data, options: dict[str, Any],
+        checkpoint_dir: Path) -> pd.DataFrame:
+    """Train (resuming from a backup when one is left), then load the best weights.
+
+    Returns one row of metrics per epoch, those of an interrupted earlier attempt included.
+    """
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    model.fit(train_data, validation_data=validation_data, epochs=options["epochs"],
+              callbacks=callbacks(options, checkpoint_dir), verbose=2)
+    best = checkpoint_dir / "best.weights.h5"
+    if best.exists():
+        model.load_weights(str(best))
+    history_file = checkpoint_dir / "history.csv"
+    table = pd.read_csv(history_file).drop_duplicates("epoch", keep="last").reset_index(drop=True)
+    history_file.unlink()
+    return table
