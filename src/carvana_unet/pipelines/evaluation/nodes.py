@@ -1,0 +1,108 @@
+"""Evaluation nodes: Dice per validation image at full resolution, as Kaggle scored it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import keras
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
+
+from carvana_unet import imaging  # noqa: E402
+from carvana_unet.cache import ImageCache  # noqa: E402
+from carvana_unet.dice import dice  # noqa: E402
+from carvana_unet.input_pipeline import predict_probabilities  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+
+def _full_size_probabilities(model, cache: ImageCache, rows: np.ndarray, options: dict[str, Any]):
+    for row, probabilities in predict_probabilities(model, cache.images, rows, options["batch_size"],
+                                                    options["flip_tta"]):
+        meta = cache.index.iloc[row]
+        yield row, imaging.to_original_size(probabilities, int(meta.height), int(meta.width), meta.aspect)
+
+
+def score_validation(model: keras.Model, cache: ImageCache, train_masks: dict[str, Callable],
+                     options: dict[str, Any]) -> pd.DataFrame:
+    """One row per validation image: Dice at each candidate threshold, against the original GIF."""
+    rows = cache.rows("validation")
+    if not len(rows):
+        raise ValueError("no validation images: set ingestion.validation_fraction above 0 to evaluate")
+    thresholds = options["thresholds"]
+    records = []
+    predictions = _full_size_probabilities(model, cache, rows, options)
+    for row, probabilities in tqdm(predictions, total=len(rows), desc="scoring at full size", unit="img"):
+        meta = cache.index.iloc[row]
+        truth = imaging.to_mask_array(train_masks[f"{meta.image_id}_mask"]())
+        record = {"image_id": meta.image_id, "car_id": meta.car_id, "angle": int(meta.angle)}
+        record.update({f"dice@{t:g}": dice(probabilities > t, truth) for t in thresholds})
+        records.append(record)
+    return pd.DataFrame(records)
+
+
+def summarize(scores: pd.DataFrame, options: dict[str, Any]) -> tuple[pd.DataFrame, dict, dict, dict]:
+    """Pick the threshold (best mean Dice unless fixed) and report mean, median, min and per angle."""
+    columns = [c for c in scores.columns if c.startswith("dice@")]
+    if options["threshold"] == "auto":
+        best = max(columns, key=lambda c: scores[c].mean())
+    else:
+        best = f"dice@{float(options['threshold']):g}"
+        if best not in columns:
+            raise ValueError(f"evaluation.threshold {options['threshold']} is not among evaluation.thresholds")
+    threshold = float(best.split("@")[1])
+    per_image = scores[["image_id", "car_id", "angle"]].assign(dice=scores[best])
+    per_angle = per_image.groupby("angle")["dice"].mean()
+    metrics = {
+        "dice_mean": float(per_image["dice"].mean()),
+        "dice_median": float(per_image["dice"].median()),
+        "dice_min": float(per_image["dice"].min()),
+        "threshold": threshold,
+        "images": len(per_image),
+        "dice_per_angle": {f"{angle:02d}": float(value) for angle, value in per_angle.items()},
+    }
+    log.info("validation Dice at full resolution: mean %.4f, median %.4f, min %.4f (threshold %.2f)",
+             metrics["dice_mean"], metrics["dice_median"], metrics["dice_min"], threshold)
+    mlflow_metrics = {f"eval_{k}": {"value": v, "step": 0} for k, v in metrics.items() if k != "dice_per_angle"}
+    mlflow_metrics.update({f"eval_dice_angle_{a}": {"value": v, "step": 0} for a, v in metrics["dice_per_angle"].items()})
+    return per_image, metrics, mlflow_metrics, {"threshold": threshold}
+
+
+def plot_dice_histogram(per_image: pd.DataFrame):
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    axis.hist(per_image["dice"], bins=30, color="#3060a0")
+    axis.axvline(per_image["dice"].mean(), color="crimson", label=f"mean {per_image['dice'].mean():.4f}")
+    axis.set_xlabel("Dice per validation image (full resolution)")
+    axis.set_ylabel("images")
+    axis.legend()
+    figure.tight_layout()
+    return figure
+
+
+def plot_worst(per_image: pd.DataFrame, model: keras.Model, cache: ImageCache, train_masks: dict[str, Callable],
+               threshold: dict[str, float], options: dict[str, Any]):
+    """The worst images: truth in green, prediction in red, overlap in yellow."""
+    worst = per_image.nsmallest(options["worst_images"], "dice")
+    position = {image_id: i for i, image_id in enumerate(cache.index["image_id"])}
+    rows = np.array([position[i] for i in worst["image_id"]])
+    figure, axes = plt.subplots(len(rows), 1, figsize=(7, 3.2 * len(rows)), squeeze=False)
+    for axis, (row, probabilities), score in zip(axes[:, 0], _full_size_probabilities(model, cache, rows, options),
+                                                 worst["dice"]):
+        meta = cache.index.iloc[row]
+        truth = imaging.to_mask_array(train_masks[f"{meta.image_id}_mask"]()).astype(bool)
+        predicted = probabilities > threshold["threshold"]
+        picture = np.zeros(truth.shape + (3,), dtype=np.float32)
+        picture[..., 0], picture[..., 1] = predicted, truth
+        axis.imshow(picture)
+        axis.set_title(f"{meta.image_id}: Dice {score:.4f}", fontsize=9)
+        axis.axis("off")
+    figure.suptitle("Worst validation images: truth green, prediction red, both yellow")
+    figure.tight_layout()
+    return figure

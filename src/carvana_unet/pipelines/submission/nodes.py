@@ -1,0 +1,74 @@
+"""Submission node: stream the test images through the model into Kaggle's RLE CSV."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from itertools import islice
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from carvana_unet import imaging, rle
+from carvana_unet.input_pipeline import predict_batch
+from carvana_unet.layout import CarvanaDataError
+from carvana_unet.submission import Row, SubmissionRows
+
+log = logging.getLogger(__name__)
+
+
+def make_submission(model: keras.Model, test_images: dict[str, Callable], sample_submission: pd.DataFrame,
+                    threshold: dict[str, float], ingestion: dict[str, Any], options: dict[str, Any]) -> SubmissionRows:
+    """Rows in sample_submission.csv's order, produced lazily as the submission dataset writes them.
+
+    Reading and resizing run ahead in threads, prediction runs on the main thread, and the
+    full-size upscale + threshold + RLE run in threads behind it, so memory holds only a few batches.
+    """
+    names = sample_submission["img"].astype(str).tolist()
+    missing = [n for n in names if n.removesuffix(".jpg") not in test_images]
+    if missing:
+        raise CarvanaDataError(f"{len(missing)} images of sample_submission.csv are not in the test folder, "
+                               f"e.g. {missing[:3]}: check globals test_images_folder and raw_dir")
+    height, width = model.input_shape[1:3]
+    aspect, cut, batch_size, workers = ingestion["aspect"], threshold["threshold"], options["batch_size"], options["workers"]
+    unreadable: list[str] = []
+
+    def load(name: str):
+        try:
+            image = imaging.to_rgb_array(test_images[name.removesuffix(".jpg")]())
+        except Exception as error:  # noqa: BLE001 - any decoder failure means the file is unusable
+            if options["on_unreadable"] != "empty":
+                raise CarvanaDataError(f"test image {name} is unreadable or truncated ({error}): replace it, or set "
+                                       "submission.on_unreadable: empty to submit an empty mask for it") from None
+            unreadable.append(name)
+            return name, None, 0, 0
+        return name, imaging.to_model_size(image, height, width, aspect), image.shape[0], image.shape[1]
+
+    def predicted(todo: list[str]) -> Iterator[tuple[str, np.ndarray | None, int, int]]:
+        loaded = imaging.bounded_map(load, todo, workers, window=2 * batch_size)
+        while batch := list(islice(loaded, batch_size)):
+            readable = [item for item in batch if item[1] is not None]
+            probabilities = iter(predict_batch(model, np.stack([i[1] for i in readable]) / np.float32(255),
+                                               options["flip_tta"]) if readable else [])
+            for name, image, h, w in batch:
+                yield name, (next(probabilities) if image is not None else None), h, w
+
+    def encode(item) -> Row:
+        name, probabilities, h, w = item
+        if probabilities is None:
+            return name, "", 1, 1
+        return name, rle.encode(imaging.to_original_size(probabilities, h, w, aspect) > cut), h, w
+
+    def produce(done: set[str]) -> Iterator[Row]:
+        todo = [n for n in names if n not in done]
+        if done:
+            log.info("resuming submission: %d of %d images already written", len(done), len(names))
+        rows = imaging.bounded_map(encode, predicted(todo), workers, window=2 * batch_size)
+        yield from tqdm(rows, total=len(todo), desc="submission", unit="img", mininterval=2)
+        if unreadable:
+            log.warning("%d unreadable test images got empty masks: %s", len(unreadable), ", ".join(unreadable[:20]))
+
+    return SubmissionRows(names, produce)
