@@ -9,6 +9,8 @@ export KEDRO_DISABLE_TELEMETRY := true
 export NO_ALBUMENTATIONS_UPDATE := 1
 export TF_CPP_MIN_LOG_LEVEL := 1
 export PYTHONUNBUFFERED := 1
+# dvc.yaml stages call `kedro`: run them with the project environment.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test repro viz mlflow-ui browser clean-data
 

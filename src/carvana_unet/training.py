@@ -39,7 +39,9 @@ def compile_unet(architecture: dict[str, Any], height: int, width: int, options:
     optimizer = keras.optimizers.get({"class_name": options["optimizer"],
                                       "config": {"learning_rate": options["learning_rate"]}})
     loss = BceDiceLoss(options["loss"]["bce_weight"], options["loss"]["dice_weight"])
-    model.compile(optimizer=optimizer, loss=loss, metrics=[keras.metrics.MeanMetricWrapper(dice_coefficient, name="dice")])
+    # XLA ("auto" turns it on under TensorFlow) trains slower on CPU; a GPU user may switch it on.
+    model.compile(optimizer=optimizer, loss=loss, metrics=[keras.metrics.MeanMetricWrapper(dice_coefficient, name="dice")],
+                  jit_compile=options.get("jit_compile", False))
     return model
 
 
@@ -63,14 +65,14 @@ def callbacks(options: dict[str, Any], checkpoint_dir: Path) -> list[keras.callb
 
 
 def fit(model: keras.Model, train_data, validation_data, options: dict[str, Any],
-        checkpoint_dir: Path) -> pd.DataFrame:
+        checkpoint_dir: Path, extra_callbacks: tuple = ()) -> pd.DataFrame:
     """Train (resuming from a backup when one is left), then load the best weights.
 
     Returns one row of metrics per epoch, those of an interrupted earlier attempt included.
     """
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     model.fit(train_data, validation_data=validation_data, epochs=options["epochs"],
-              callbacks=callbacks(options, checkpoint_dir), verbose=2)
+              callbacks=callbacks(options, checkpoint_dir) + list(extra_callbacks), verbose=2)
     best = checkpoint_dir / "best.weights.h5"
     if best.exists():
         model.load_weights(str(best))

@@ -18,11 +18,15 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def conv_block(x, filters: int, batch_norm: bool, dropout: float, name: str):
-    """Two 3x3 convolutions, each followed by batch norm (optional) and ReLU."""
+    """Two 3x3 convolutions, each followed by batch norm (optional) and ReLU.
+
+    Batch-norm momentum 0.9 (not 0.99) lets the moving statistics settle within the few
+    hundred steps a CPU run takes; with 0.99 validation Dice lags far behind training.
+    """
     for i in (1, 2):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm, name=f"{name}_conv{i}")(x)
         if batch_norm:
-            x = layers.BatchNormalization(name=f"{name}_bn{i}")(x)
+            x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn{i}")(x)
         x = layers.Activation("relu", name=f"{name}_relu{i}")(x)
     if dropout:
         x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
