@@ -1,0 +1,63 @@
+"""The training loop on tiny arrays: option checks, and resuming a killed run."""
+
+import keras
+import numpy as np
+import pytest
+
+from carvana_unet import training
+from carvana_unet.input_pipeline import make_dataset
+
+OPTIONS = {"epochs": 4, "batch_size": 4, "learning_rate": 1e-3, "optimizer": "adam", "seed": 0,
+           "loss": {"bce_weight": 1.0, "dice_weight": 1.0}, "reduce_lr": {"factor": 0.5, "patience": 5},
+           "early_stopping": {"patience": 10}, "resume": True, "mixed_precision": False, "distribute": "none",
+           "has_validation": False}
+ARCH = {"depth": 2, "base_filters": 4, "batch_norm": True, "dropout": 0.0}
+
+
+@pytest.mark.parametrize("key, value", [("epochs", -1), ("epochs", 2.5), ("batch_size", 0), ("learning_rate", 0)])
+def test_bad_options_name_the_parameter(key, value):
+    with pytest.raises(ValueError, match=f"training.{key}"):
+        training.check_options({**OPTIONS, key: value})
+
+
+class KillAfter(keras.callbacks.Callback):
+    """Stands in for a killed process: stops training dead after an epoch."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_killed_run_resumes_and_ends_with_all_epochs(tmp_path):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (8, 16, 16, 3), dtype=np.uint8)
+    masks = (images[..., 0] > 127).astype(np.uint8)
+    data = make_dataset(images, masks, np.arange(8), 4)
+
+    model = training.compile_unet(ARCH, 16, 16, OPTIONS)
+    with pytest.raises(KeyboardInterrupt):
+        training.fit(model, data, None, OPTIONS, tmp_path, extra_callbacks=(KillAfter(1),))
+    assert (tmp_path / "backup").exists()
+
+    seen = []
+    record = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: seen.append(epoch))
+    history = training.fit(training.compile_unet(ARCH, 16, 16, OPTIONS), data, None, OPTIONS, tmp_path,
+                           extra_callbacks=(record,))
+    assert seen == [2, 3]  # it continued, it did not start over
+    assert history["epoch"].tolist() == [0, 1, 2, 3]
+    assert not (tmp_path / "backup").exists()  # a finished run leaves nothing to resume
+
+
+def test_resume_false_starts_over(tmp_path):
+    images = np.zeros((4, 16, 16, 3), np.uint8)
+    data = make_dataset(images, np.zeros((4, 16, 16), np.uint8), np.arange(4), 4)
+    model = training.compile_unet(ARCH, 16, 16, OPTIONS)
+    with pytest.raises(KeyboardInterrupt):
+        training.fit(model, data, None, OPTIONS, tmp_path, extra_callbacks=(KillAfter(1),))
+    history = training.fit(training.compile_unet(ARCH, 16, 16, OPTIONS), data, None,
+                           {**OPTIONS, "resume": False, "epochs": 2}, tmp_path)
+    assert history["epoch"].tolist() == [0, 1]
