@@ -54,11 +54,6 @@ def repo(tmp_path_factory) -> Path:
         if (PROJECT / name).is_file():
             (repo / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(PROJECT / name, repo / name)
-    shutil.rmtree(repo / "data", ignore_errors=True)
-    for name in files:
-        if name.startswith("data/"):
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(PROJECT / name, repo / name)
     (repo / "dvc.lock").unlink(missing_ok=True)
     set_params(repo, TINY)
     sh(repo, "git", "init", "-q")

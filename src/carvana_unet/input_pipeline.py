@@ -9,7 +9,7 @@ from carvana_unet.augment import apply
 
 
 def make_dataset(images: np.ndarray, masks: np.ndarray, rows: np.ndarray, batch_size: int,
-                 transform=None, shuffle: bool = False, seed: int = 0, repeat: bool = False) -> tf.data.Dataset:
+                 transform=None, shuffle: bool = False, seed: int = 0) -> tf.data.Dataset:
     """Batches of (image float32 in [0, 1], mask float32 (H, W, 1)) for the given cache rows.
 
     Augmentation runs in `numpy_function` calls mapped in parallel, so each epoch
@@ -32,8 +32,6 @@ def make_dataset(images: np.ndarray, masks: np.ndarray, rows: np.ndarray, batch_
     dataset = tf.data.Dataset.from_tensor_slices(np.asarray(rows, dtype=np.int64))
     if shuffle:
         dataset = dataset.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        dataset = dataset.repeat()
     dataset = dataset.map(fetch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not shuffle)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 

@@ -40,6 +40,11 @@ def parse_image_id(image_id: str) -> tuple[str, int]:
     return match["car_id"], int(match["angle"])
 
 
+def image_id_to_mask_key(image_id: str) -> str:
+    """``<id>`` -> ``<id>_mask``, the mask's partition key in train_masks/."""
+    return image_id + MASK_SUFFIX
+
+
 def mask_key_to_image_id(key: str) -> str:
     """``<id>_mask`` (a partition key in train_masks/) -> ``<id>``."""
     return key[: -len(MASK_SUFFIX)] if key.endswith(MASK_SUFFIX) else key

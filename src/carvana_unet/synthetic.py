@@ -20,6 +20,7 @@ import pandas as pd
 from PIL import Image
 
 from carvana_unet import rle
+from carvana_unet.layout import image_id_to_mask_key
 
 ANGLES = 16
 MAKES = ("Acura", "BMW", "Chevrolet", "Ford", "Honda", "Kia", "Mazda", "Nissan", "Toyota", "Volvo")
@@ -239,7 +240,7 @@ def write_dataset(data: SyntheticCarvana, raw_dir: Path, jpeg_quality: int = 90)
         (raw_dir / folder).mkdir(parents=True, exist_ok=True)
     for image_id in data.image_ids(data.train_cars):
         Image.fromarray(data.photo(image_id)).save(raw_dir / "train" / f"{image_id}.jpg", quality=jpeg_quality)
-        mask_to_gif(data.mask(image_id)).save(raw_dir / "train_masks" / f"{image_id}_mask.gif")
+        mask_to_gif(data.mask(image_id)).save(raw_dir / "train_masks" / f"{image_id_to_mask_key(image_id)}.gif")
         yield image_id
     for image_id in data.image_ids(data.test_cars):
         Image.fromarray(data.photo(image_id)).save(raw_dir / "test" / f"{image_id}.jpg", quality=jpeg_quality)

@@ -28,8 +28,8 @@ def _overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def preview_augmentation(transform_config: dict[str, Any], cache: ImageCache, options: dict[str, Any]):
     """A grid: each row an original with its mask in red, then random augmented draws."""
     transform = augment.from_config(transform_config)
-    rows = cache.rows("train")[:: max(1, len(cache.rows("train")) // options["preview_images"])]
-    rows = rows[: options["preview_images"]]
+    train_rows = cache.rows("train")
+    rows = train_rows[:: max(1, len(train_rows) // options["preview_images"])][: options["preview_images"]]
     columns = 1 + options["preview_draws"]
     figure, axes = plt.subplots(len(rows), columns, figsize=(3 * columns, 2.2 * len(rows)), squeeze=False)
     for r, row in enumerate(rows):

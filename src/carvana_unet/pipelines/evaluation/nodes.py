@@ -19,6 +19,7 @@ from carvana_unet import imaging  # noqa: E402
 from carvana_unet.cache import ImageCache  # noqa: E402
 from carvana_unet.dice import dice  # noqa: E402
 from carvana_unet.input_pipeline import predict_probabilities  # noqa: E402
+from carvana_unet.layout import image_id_to_mask_key  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def score_validation(model: keras.Model, cache: ImageCache, train_masks: dict[st
     predictions = _full_size_probabilities(model, cache, rows, options)
     for row, probabilities in tqdm(predictions, total=len(rows), desc="scoring at full size", unit="img"):
         meta = cache.index.iloc[row]
-        truth = imaging.to_mask_array(train_masks[f"{meta.image_id}_mask"]())
+        truth = imaging.to_mask_array(train_masks[image_id_to_mask_key(meta.image_id)]())
         record = {"image_id": meta.image_id, "car_id": meta.car_id, "angle": int(meta.angle)}
         record.update({f"dice@{t:g}": dice(probabilities > t, truth) for t in thresholds})
         records.append(record)
@@ -96,7 +97,7 @@ def plot_worst(per_image: pd.DataFrame, model: keras.Model, cache: ImageCache, t
     for axis, (row, probabilities), score in zip(axes[:, 0], _full_size_probabilities(model, cache, rows, options),
                                                  worst["dice"]):
         meta = cache.index.iloc[row]
-        truth = imaging.to_mask_array(train_masks[f"{meta.image_id}_mask"]()).astype(bool)
+        truth = imaging.to_mask_array(train_masks[image_id_to_mask_key(meta.image_id)]()).astype(bool)
         predicted = probabilities > threshold["threshold"]
         picture = np.zeros(truth.shape + (3,), dtype=np.float32)
         picture[..., 0], picture[..., 1] = predicted, truth

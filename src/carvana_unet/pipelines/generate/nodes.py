@@ -9,6 +9,7 @@ import pandas as pd
 from PIL import Image
 
 from carvana_unet import synthetic
+from carvana_unet.layout import image_id_to_mask_key
 
 
 def generate_synthetic_carvana(options: dict[str, Any]) -> tuple[dict, dict, dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -25,7 +26,7 @@ def generate_synthetic_carvana(options: dict[str, Any]) -> tuple[dict, dict, dic
     train_ids, test_ids = data.image_ids(data.train_cars), data.image_ids(data.test_cars)
     return (
         {i: partial(photo, i) for i in train_ids},
-        {f"{i}_mask": partial(mask, i) for i in train_ids},
+        {image_id_to_mask_key(i): partial(mask, i) for i in train_ids},
         {i: partial(photo, i) for i in test_ids},
         data.metadata(),
         data.train_masks_csv(),
