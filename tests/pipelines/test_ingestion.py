@@ -60,9 +60,13 @@ def test_split_keeps_every_car_on_one_side(tiny_raw):
 def test_cache_shapes_dtypes_and_values(tiny_raw, tmp_path):
     images, masks, _ = load_raw(tiny_raw)
     split = split_by_car(ingest(tiny_raw)[0], OPTIONS)
-    write_cache(tmp_path / "cache", resize_for_model(split, images, masks, OPTIONS))
+    samples = resize_for_model(split, images, masks, OPTIONS)
+    write_cache(tmp_path / "cache", samples)
     cache = read_cache(tmp_path / "cache")
     assert cache.images.shape == (48, 32, 48, 3) and cache.images.dtype == np.uint8
+    for row, (image, mask) in enumerate(samples.stream()):  # each row holds exactly its sample's pixels
+        np.testing.assert_array_equal(cache.images[row], image)
+        np.testing.assert_array_equal(cache.masks[row], mask)
     assert cache.masks.shape == (48, 32, 48) and cache.masks.dtype == np.uint8
     assert set(np.unique(cache.masks)) == {0, 1}
     assert list(cache.index["image_id"]) == list(split["image_id"])
