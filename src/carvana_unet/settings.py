@@ -6,4 +6,9 @@ from carvana_unet.hooks import RunTagsHook
 
 HOOKS = (RunTagsHook(),)
 CONFIG_LOADER_CLASS = OmegaConfigLoader
-CONFIG_LOADER_ARGS = {"base_env": "base", "default_run_env": "local"}
+# soft: an environment (conf/local, conf/quality) overrides single values, not whole sections.
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    "merge_strategy": {"parameters": "soft", "globals": "soft"},
+}
