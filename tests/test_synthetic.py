@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pandas as pd
 from PIL import Image
@@ -53,3 +54,22 @@ def test_even_five_cars_have_every_paint():
     assert sum(min(c) >= 228 for c in colours) == 1  # white
     assert sum(max(c) <= 30 for c in colours) == 1  # black
     assert sum(len(set(c)) == 1 and 90 <= c[0] < 180 for c in colours) == 1  # grey
+
+
+def test_masks_have_no_holes_at_any_angle():
+    # The background must be one connected region: a hole where cabin meets body is a label error.
+    data = synthetic.make_dataset(1, 1, 384, 256, seed=0)
+    for image_id in data.image_ids(data.train_cars):
+        background = (1 - data.mask(image_id)).astype(np.uint8)
+        assert cv2.connectedComponents(background)[0] == 2, image_id
+
+
+def test_white_car_silhouette_is_darker_than_the_backdrop():
+    data = synthetic.make_dataset(4, 1, 384, 256, seed=11)
+    white = next(c for c in data.train_cars + data.test_cars if min(c.colour) >= 228)
+    view = synthetic.car_view(white, 1, 384, 256)
+    photo = synthetic.render_photo(white, view, 384, 256, np.random.default_rng(0)).astype(float)
+    row = int(view.body[:, 1].mean())  # halfway down the body, clear of cabin and wheels
+    edge = int(np.flatnonzero(synthetic.render_mask(view, 384, 256)[row]).min())
+    rim, inside, backdrop = photo[row, edge].mean(), photo[row, edge + 12].mean(), photo[row, edge - 4].mean()
+    assert rim < inside - 25 and rim < backdrop - 15

@@ -130,8 +130,15 @@ def render_mask(view: View, width: int, height: int) -> np.ndarray:
     mask = np.zeros((height, width), dtype=np.uint8)
     for centre, axes in view.wheels:
         cv2.ellipse(mask, centre, axes, 0, 0, 360, 1, thickness=-1)
-    cv2.fillPoly(mask, [view.body, view.cabin], 1)
-    return mask
+    return _fill_body(mask, view)
+
+
+def _fill_body(canvas: np.ndarray, view: View) -> np.ndarray:
+    # One fillPoly call per polygon: given both at once, OpenCV leaves their overlap
+    # unfilled, which cut a hole through every mask where the cabin meets the body.
+    for polygon in (view.body, view.cabin):
+        cv2.fillPoly(canvas, [polygon], 1)
+    return canvas
 
 
 def render_photo(car: CarSpec, view: View, width: int, height: int, rng: np.random.Generator) -> np.ndarray:
@@ -149,9 +156,11 @@ def render_photo(car: CarSpec, view: View, width: int, height: int, rng: np.rand
 
     paint = np.zeros_like(photo)
     shade = (1.15 - 0.35 * rows)  # lit from above
-    paint[:] = np.array(car.colour, dtype=np.float32) * shade[..., None]
-    layer = np.zeros((height, width), dtype=np.uint8)
-    cv2.fillPoly(layer, [view.body, view.cabin], 1)
+    layer = _fill_body(np.zeros((height, width), dtype=np.uint8), view)
+    # Panels curve away from the camera at the silhouette and catch less light, as on a
+    # real car: without that rim a white car on the white backdrop has no edge at all.
+    rim = np.clip(cv2.distanceTransform(layer, cv2.DIST_L2, 3) / (0.01 * width), 0.0, 1.0)
+    paint[:] = np.array(car.colour, dtype=np.float32) * (shade * (0.8 + 0.2 * rim))[..., None]
     photo = np.where(layer[..., None] == 1, paint, photo)
     glass = view.cabin.copy()
     glass[:, 1] = np.clip(glass[:, 1], None, glass[:, 1].max() - 6)
