@@ -33,16 +33,22 @@ def _fit(height: int, width: int, target_h: int, target_w: int) -> tuple[int, in
 
 
 def to_model_size(array: np.ndarray, height: int, width: int, aspect: str, is_mask: bool = False) -> np.ndarray:
-    """Resize an image or mask to the model input: `stretch` to fill it or `pad` to keep the aspect."""
-    interpolation = cv2.INTER_NEAREST if is_mask else cv2.INTER_AREA
-    if aspect == "stretch":
-        return cv2.resize(array, (width, height), interpolation=interpolation)
-    if aspect != "pad":
+    """Resize an image or mask to the model input: `stretch` to fill it or `pad` to keep the aspect.
+
+    A mask is area-averaged and thresholded at half, so each small pixel is on when most of
+    its block is. cv2.INTER_NEAREST would sample each block's corner instead, shifting the
+    mask half a block down and right of the image (5 full-size pixels at 1918 -> 192).
+    """
+    if aspect not in ASPECT_MODES:
         raise ValueError(f"aspect must be one of {ASPECT_MODES}, got {aspect!r}")
-    new_h, new_w, top, left = _fit(*array.shape[:2], height, width)
-    out = np.zeros((height, width) + array.shape[2:], dtype=array.dtype)
-    out[top:top + new_h, left:left + new_w] = cv2.resize(array, (new_w, new_h), interpolation=interpolation)
-    return out
+    source = array.astype(np.float32) if is_mask else array
+    if aspect == "stretch":
+        out = cv2.resize(source, (width, height), interpolation=cv2.INTER_AREA)
+    else:
+        new_h, new_w, top, left = _fit(*array.shape[:2], height, width)
+        out = np.zeros((height, width) + array.shape[2:], dtype=source.dtype)
+        out[top:top + new_h, left:left + new_w] = cv2.resize(source, (new_w, new_h), interpolation=cv2.INTER_AREA)
+    return (out >= 0.5).astype(array.dtype) if is_mask else out
 
 
 def to_original_size(probabilities: np.ndarray, height: int, width: int, aspect: str) -> np.ndarray:
