@@ -1,8 +1,9 @@
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
-from carvana_unet import imaging
+from carvana_unet import imaging, synthetic
 from carvana_unet.dice import dice
 
 
@@ -18,3 +19,22 @@ def test_mask_down_and_up_stays_in_place(aspect, size):
     assert dice(mask.astype(bool), back) > 0.995
     centre = np.argwhere(mask).mean(axis=0) - np.argwhere(back).mean(axis=0)
     assert np.abs(centre).max() < 1.0
+
+
+@pytest.mark.parametrize(("aspect", "size"), [("stretch", (64, 96)), ("pad", (96, 96))])
+def test_scaled_jpeg_decode_matches_a_full_decode_resized(tmp_path, aspect, size):
+    data = synthetic.make_dataset(1, 1, 768, 512, seed=1)
+    path = tmp_path / "car.jpg"
+    Image.fromarray(data.photo(data.image_ids(data.train_cars)[3])).save(path, quality=90)
+    fast, full_size = imaging.decode_to_model_size(Image.open(path), *size, aspect)
+    slow = imaging.to_model_size(imaging.to_rgb_array(Image.open(path)), *size, aspect)
+    assert full_size == (512, 768) and fast.shape == slow.shape == (*size, 3)
+    assert np.abs(fast.astype(int) - slow).mean() < 2.0
+
+
+def test_truncated_jpeg_still_fails_with_scaled_decoding(tmp_path):
+    path = tmp_path / "cut.jpg"
+    Image.fromarray(np.full((512, 768, 3), 200, np.uint8)).save(path, quality=90)
+    path.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(OSError):
+        imaging.decode_to_model_size(Image.open(path), 64, 96, "stretch")

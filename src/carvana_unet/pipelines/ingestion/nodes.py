@@ -117,10 +117,9 @@ def resize_for_model(
         raise ValueError(f"ingestion.aspect must be one of {imaging.ASPECT_MODES}, got {aspect!r}")
 
     def resize(row) -> tuple[np.ndarray, np.ndarray]:
-        image = imaging.to_rgb_array(train_images[row.image_id]())
+        image = imaging.decode_to_model_size(train_images[row.image_id](), height, width, aspect)[0]
         mask = np.asarray(train_masks[row.mask_key](), dtype=np.uint8)
-        return (imaging.to_model_size(image, height, width, aspect),
-                imaging.to_model_size(mask, height, width, aspect, is_mask=True))
+        return image, imaging.to_model_size(mask, height, width, aspect, is_mask=True)
 
     def stream():
         resized = imaging.bounded_map(resize, index.itertuples(), options["workers"])

@@ -38,14 +38,15 @@ def make_submission(model: keras.Model, test_images: dict[str, Callable], sample
 
     def load(name: str):
         try:
-            image = imaging.to_rgb_array(test_images[name.removesuffix(".jpg")]())
+            image, (full_h, full_w) = imaging.decode_to_model_size(test_images[name.removesuffix(".jpg")](),
+                                                                   height, width, aspect)
         except Exception as error:  # noqa: BLE001 - any decoder failure means the file is unusable
             if options["on_unreadable"] != "empty":
                 raise CarvanaDataError(f"test image {name} is unreadable or truncated ({error}): replace it, or set "
                                        "submission.on_unreadable: empty to submit an empty mask for it") from None
             unreadable.append(name)
             return name, None, 0, 0
-        return name, imaging.to_model_size(image, height, width, aspect), image.shape[0], image.shape[1]
+        return name, image, full_h, full_w
 
     def predicted(todo: list[str]) -> Iterator[tuple[str, np.ndarray | None, int, int]]:
         loaded = imaging.bounded_map(load, todo, workers, window=2 * batch_size)
