@@ -1,0 +1,135 @@
+"""Memory and time per image of ingestion and submission at two dataset sizes.
+
+Usage: python benchmarks/scale.py [--sizes 200 800 --model data/06_models/unet.keras]
+Each (pipeline, size) runs through Kedro in a fresh process that reports its own peak RSS,
+on full-size synthetic images in Kaggle's layout. Streaming work should need the same memory
+for 800 images as for 200 (target: within 15 %) and the same time per image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+
+import pandas as pd  # noqa: E402
+from PIL import Image  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from carvana_unet import synthetic  # noqa: E402
+from carvana_unet.layout import image_id_to_mask_key  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from kedro_project import make_project  # noqa: E402  (the scratch-project helper the tests use)
+
+
+def _draw(args: tuple[synthetic.SyntheticCarvana, str, Path]) -> None:
+    data, image_id, pool = args
+    Image.fromarray(data.photo(image_id)).save(pool / "train" / f"{image_id}.jpg", quality=90)
+    synthetic.mask_to_gif(data.mask(image_id)).save(pool / "train_masks" / f"{image_id_to_mask_key(image_id)}.gif")
+
+
+def draw_pool(pool: Path, count: int, width: int, height: int) -> list[str]:
+    """`count` full-size train pairs (whole cars) drawn on every core."""
+    data = synthetic.make_dataset(-(-count // synthetic.ANGLES), 1, width, height, seed=9)
+    ids = data.image_ids(data.train_cars)[:count]
+    for folder in ("train", "train_masks"):
+        (pool / folder).mkdir(parents=True)
+    with multiprocessing.get_context("fork").Pool() as workers:
+        jobs = workers.imap_unordered(_draw, [(data, i, pool) for i in ids], chunksize=4)
+        for _ in tqdm(jobs, total=len(ids), desc="drawing full-size images", unit="img"):
+            pass
+    data.metadata().to_csv(pool / "metadata.csv", index=False)
+    return ids
+
+
+def raw_folder(pool: Path, ids: list[str], dest: Path) -> Path:
+    """Kaggle's layout for the first images of the pool, hard-linked; the test folder reuses the train photos."""
+    for folder in ("train", "train_masks", "test"):
+        (dest / folder).mkdir(parents=True)
+    for image_id in ids:
+        os.link(pool / "train" / f"{image_id}.jpg", dest / "train" / f"{image_id}.jpg")
+        os.link(pool / "train" / f"{image_id}.jpg", dest / "test" / f"{image_id}.jpg")
+        mask = f"{image_id_to_mask_key(image_id)}.gif"
+        os.link(pool / "train_masks" / mask, dest / "train_masks" / mask)
+    shutil.copy(pool / "metadata.csv", dest)
+    pd.DataFrame({"img": [f"{i}.jpg" for i in ids], "rle_mask": "1 1"}).to_csv(dest / "sample_submission.csv", index=False)
+    return dest
+
+
+def _run_pipeline(project: Path, pipeline: str, raw_dir: Path, report) -> None:
+    """In a fresh process: one `kedro run` equivalent; reports seconds and peak RSS."""
+    from kedro.framework.project import pipelines
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    os.chdir(project)
+    bootstrap_project(project)
+    pipelines[pipeline]  # import the nodes (and TensorFlow) before the clock starts
+    with KedroSession.create(project_path=project, runtime_params={"raw_dir": str(raw_dir)}) as session:
+        start = time.perf_counter()
+        session.run(pipeline_name=pipeline)
+        seconds = time.perf_counter() - start
+    report.put((seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+
+def measure(project: Path, pipeline: str, raw_dir: Path) -> tuple[float, float]:
+    context = multiprocessing.get_context("spawn")
+    report = context.Queue()
+    child = context.Process(target=_run_pipeline, args=(project, pipeline, raw_dir, report))
+    child.start()
+    child.join()
+    if child.exitcode:
+        raise SystemExit(f"kedro pipeline {pipeline} failed on {raw_dir} (exit {child.exitcode})")
+    return report.get()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs=2, default=[200, 800])
+    parser.add_argument("--model", type=Path, default=ROOT / "data/06_models/unet.keras")
+    parser.add_argument("--width", type=int, default=1918)
+    parser.add_argument("--height", type=int, default=1280)
+    args = parser.parse_args()
+    if not args.model.exists():
+        raise SystemExit(f"{args.model} not found: run `make run` first, or pass --model PATH to a trained .keras file")
+
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        ids = draw_pool(scratch / "pool", max(args.sizes), args.width, args.height)
+        project = make_project(scratch / "project")
+        (project / "data/06_models").mkdir(parents=True)
+        shutil.copy(args.model, project / "data/06_models/unet.keras")
+        (project / "data/07_model_output").mkdir(parents=True)
+        (project / "data/07_model_output/threshold.json").write_text(json.dumps({"threshold": 0.5}))
+        figures = {}
+        for size in sorted(args.sizes):
+            raw = raw_folder(scratch / "pool", ids[:size], scratch / f"raw-{size}")
+            for pipeline in ("ingestion", "submission"):
+                seconds, peak_mb = measure(project, pipeline, raw)
+                figures[pipeline, size] = (seconds, peak_mb)
+                print(f"{pipeline:>10} {size:5d} images: {peak_mb:7.0f} MB peak RSS, {1000 * seconds / size:6.1f} ms/img",
+                      flush=True)
+
+    small, large = sorted(args.sizes)
+    print(f"\n{args.width}x{args.height} images, {os.cpu_count()} CPUs; ratios {large} vs {small} images "
+          "(target: memory within 1.15):")
+    for pipeline in ("ingestion", "submission"):
+        (t_small, m_small), (t_large, m_large) = figures[pipeline, small], figures[pipeline, large]
+        print(f"  {pipeline:>10}: peak RSS x{m_large / m_small:.2f}, time per image x{(t_large / large) / (t_small / small):.2f}")
+
+
+if __name__ == "__main__":
+    main()
