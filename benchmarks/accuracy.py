@@ -1,0 +1,71 @@
+"""Validation Dice and training time of the default and the CPU quality configurations.
+
+Usage: python benchmarks/accuracy.py [--configs default quality]
+Each configuration runs from scratch in its own copy of the project, one `kedro run` per
+pipeline as `dvc repro` does: generate its synthetic data, ingest, train, evaluate at full
+resolution (and, for the default, submit). Takes about 3 + 14 minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from kedro_project import make_project  # noqa: E402  (the scratch-project helper the tests use)
+
+# The environment each configuration runs in: `kedro run --env NAME`.
+CONFIGS = {"default": "local", "quality": "quality"}
+PIPELINES = {"default": ("generate", "ingestion", "augmentation", "training", "evaluation", "submission"),
+             "quality": ("generate", "ingestion", "augmentation", "training", "evaluation")}
+
+
+def run_config(project: Path, name: str) -> dict[str, float]:
+    kedro = Path(sys.executable).with_name("kedro")
+    seconds = {}
+    for pipeline in PIPELINES[name]:
+        start = time.perf_counter()
+        result = subprocess.run([str(kedro), "run", "--env", CONFIGS[name], "--pipeline", pipeline],
+                                cwd=project, capture_output=True, text=True)
+        seconds[pipeline] = time.perf_counter() - start
+        if result.returncode:
+            raise SystemExit(f"{name}: kedro run --pipeline {pipeline} failed:\n{(result.stdout + result.stderr)[-3000:]}")
+        print(f"  {name:>8} {pipeline:<12} {seconds[pipeline]:6.0f} s", flush=True)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["default", "quality"])
+    parser.add_argument("--workdir", type=Path, help="keep the scratch projects (and their models) here")
+    args = parser.parse_args()
+    os.environ.update(KEDRO_DISABLE_TELEMETRY="true", NO_ALBUMENTATIONS_UPDATE="1", TF_CPP_MIN_LOG_LEVEL="2")
+
+    results = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in args.configs:
+            project = make_project((args.workdir or Path(scratch)) / name)
+            if CONFIGS[name] != "local":
+                shutil.copytree(ROOT / "conf" / CONFIGS[name], project / "conf" / CONFIGS[name])
+            seconds = run_config(project, name)
+            metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
+            history = (project / "data/08_reporting/training_history.csv").read_text().strip().splitlines()
+            results[name] = (metrics, seconds, len(history) - 1)
+
+    print(f"\n{os.cpu_count()} CPUs; Dice is the mean over validation images at full resolution")
+    print(f"{'config':>8} {'Dice mean':>9} {'min':>6} {'images':>6} {'epochs':>6} {'training':>9} {'end to end':>10}")
+    for name, (metrics, seconds, epochs) in results.items():
+        print(f"{name:>8} {metrics['dice_mean']:9.4f} {metrics['dice_min']:6.3f} {metrics['images']:6d} {epochs:6d} "
+              f"{seconds['training'] / 60:7.1f} m {sum(seconds.values()) / 60:8.1f} m")
+
+
+if __name__ == "__main__":
+    main()
