@@ -25,6 +25,8 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 run: $(VENV)/.installed
 	$(BIN)/dvc repro
 	$(BIN)/dvc metrics show
+	@$(BIN)/python -c "import json; m = json.load(open('data/08_reporting/metrics.json')); \
+	print(f\"validation Dice at full resolution: mean {m['dice_mean']:.4f}, min {m['dice_min']:.4f}, {m['images']} images\")"
 
 ## The whole test suite (headless Chromium is installed for the kedro-viz test).
 test: $(VENV)/.installed browser
