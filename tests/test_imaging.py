@@ -38,3 +38,13 @@ def test_truncated_jpeg_still_fails_with_scaled_decoding(tmp_path):
     path.write_bytes(path.read_bytes()[:2000])
     with pytest.raises(OSError):
         imaging.decode_to_model_size(Image.open(path), 64, 96, "stretch")
+
+
+def test_padded_layout_comes_from_the_full_size_after_a_scaled_decode(tmp_path):
+    # 1918x1280 decodes at 1/4 to 480x320, whose own fit into 320x320 is 213 rows high; the full
+    # size's fit, which to_original_size crops back, is 214: the image must fill those 214 rows.
+    path = tmp_path / "car.jpg"
+    Image.fromarray(np.full((1280, 1918, 3), 200, np.uint8)).save(path, quality=90)
+    image, _ = imaging.decode_to_model_size(Image.open(path), 320, 320, "pad")
+    filled_rows = np.flatnonzero(image.any(axis=(1, 2)))
+    assert (filled_rows.min(), filled_rows.max()) == (53, 53 + 214 - 1)

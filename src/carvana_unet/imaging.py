@@ -32,7 +32,7 @@ def decode_to_model_size(image: Image.Image, height: int, width: int, aspect: st
     else:
         height_in, width_in = height, width
     image.draft("RGB", (width_in, height_in))  # no-op for formats without scaled decoding
-    return to_model_size(to_rgb_array(image), height, width, aspect), (full_h, full_w)
+    return to_model_size(to_rgb_array(image), height, width, aspect, fit_from=(full_h, full_w)), (full_h, full_w)
 
 
 def to_mask_array(image: Image.Image) -> np.ndarray:
@@ -48,8 +48,12 @@ def _fit(height: int, width: int, target_h: int, target_w: int) -> tuple[int, in
     return new_h, new_w, (target_h - new_h) // 2, (target_w - new_w) // 2
 
 
-def to_model_size(array: np.ndarray, height: int, width: int, aspect: str, is_mask: bool = False) -> np.ndarray:
+def to_model_size(array: np.ndarray, height: int, width: int, aspect: str, is_mask: bool = False,
+                  fit_from: tuple[int, int] | None = None) -> np.ndarray:
     """Resize an image or mask to the model input: `stretch` to fill it or `pad` to keep the aspect.
+
+    `fit_from` is the full (height, width) of an array decoded smaller: `pad` lays the image
+    out as `to_original_size` will undo it, from the full size, not from the rounded smaller one.
 
     A mask is area-averaged and thresholded at half, so each small pixel is on when most of
     its block is. cv2.INTER_NEAREST would sample each block's corner instead, shifting the
@@ -61,7 +65,7 @@ def to_model_size(array: np.ndarray, height: int, width: int, aspect: str, is_ma
     if aspect == "stretch":
         out = cv2.resize(source, (width, height), interpolation=cv2.INTER_AREA)
     else:
-        new_h, new_w, top, left = _fit(*array.shape[:2], height, width)
+        new_h, new_w, top, left = _fit(*(fit_from or array.shape[:2]), height, width)
         out = np.zeros((height, width) + array.shape[2:], dtype=source.dtype)
         out[top:top + new_h, left:left + new_w] = cv2.resize(source, (new_w, new_h), interpolation=cv2.INTER_AREA)
     return (out >= 0.5).astype(array.dtype) if is_mask else out
