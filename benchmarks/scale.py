@@ -24,7 +24,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 
 import pandas as pd  # noqa: E402
-from PIL import Image  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from carvana_unet import synthetic  # noqa: E402
@@ -37,8 +36,7 @@ from kedro_project import make_project  # noqa: E402  (the scratch-project helpe
 
 def _draw(args: tuple[synthetic.SyntheticCarvana, str, Path]) -> None:
     data, image_id, pool = args
-    Image.fromarray(data.photo(image_id)).save(pool / "train" / f"{image_id}.jpg", quality=90)
-    synthetic.mask_to_gif(data.mask(image_id)).save(pool / "train_masks" / f"{image_id_to_mask_key(image_id)}.gif")
+    synthetic.write_image(data, image_id, pool, "train")
 
 
 def draw_pool(pool: Path, count: int, width: int, height: int) -> list[str]:

@@ -33,12 +33,11 @@ KAGGLE_TEST_IMAGES = 100_064
 
 def write_test_images(folder: Path, count: int, width: int, height: int) -> list[Path]:
     data = synthetic.make_dataset(1, max(1, -(-count // synthetic.ANGLES)), width, height, seed=5)
-    paths = []
-    for image_id in data.image_ids(data.test_cars)[:count]:
-        path = folder / f"{image_id}.jpg"
-        Image.fromarray(data.photo(image_id)).save(path, quality=90)
-        paths.append(path)
-    return paths
+    ids = data.image_ids(data.test_cars)[:count]
+    (folder / "test").mkdir()
+    for image_id in ids:
+        synthetic.write_image(data, image_id, folder, "test")
+    return [folder / "test" / f"{image_id}.jpg" for image_id in ids]
 
 
 def main() -> None:

@@ -17,6 +17,10 @@ def row(name: str):
     return name, rle.encode(mask), *SHAPE
 
 
+def line(name: str) -> str:
+    return ",".join(map(str, row(name))) + "\n"
+
+
 def rows_for(names, produced: list[str] | None = None) -> SubmissionRows:
     def produce(done):
         for name in names:
@@ -30,10 +34,8 @@ def rows_for(names, produced: list[str] | None = None) -> SubmissionRows:
 def test_written_in_sample_order_and_partial_removed(tmp_path):
     path = tmp_path / "submission.csv"
     # A killed run left rows out of order and a line cut short.
-    cut = ",".join(map(str, row(NAMES[0])))[:-3]
-    (tmp_path / "submission.csv.partial").write_text(
-        "img,rle_mask,height,width\n" + ",".join(map(str, row(NAMES[3]))) + "\n"
-        + ",".join(map(str, row(NAMES[1]))) + "\n" + cut)
+    cut = line(NAMES[0])[:-4]
+    (tmp_path / "submission.csv.partial").write_text("img,rle_mask,height,width\n" + line(NAMES[3]) + line(NAMES[1]) + cut)
     produced = []
     write_submission(path, rows_for(NAMES, produced))
     assert produced == [NAMES[0], NAMES[2], NAMES[4]]  # the finished rows are not predicted again
@@ -59,7 +61,7 @@ def test_missing_rows_stop_before_anything_is_renamed(tmp_path):
 def test_duplicate_and_undecodable_rows_are_named(tmp_path):
     path = tmp_path / "submission.csv"
     partial = tmp_path / "submission.csv.partial"
-    partial.write_text("img,rle_mask,height,width\n" + ",".join(map(str, row(NAMES[0]))) + "\n")
+    partial.write_text("img,rle_mask,height,width\n" + line(NAMES[0]))
     ignores_done = SubmissionRows(NAMES, lambda done: (row(n) for n in NAMES))
     with pytest.raises(ValueError, match="more than one row, e.g. \\['car_01.jpg'\\]"):
         write_submission(path, ignores_done)

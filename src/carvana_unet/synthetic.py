@@ -248,16 +248,22 @@ def make_dataset(n_train_cars: int, n_test_cars: int, width: int = 1918, height:
     return SyntheticCarvana(cars[:n_train_cars], cars[n_train_cars:], width, height, seed)
 
 
+def write_image(data: SyntheticCarvana, image_id: str, raw_dir: Path, folder: str, jpeg_quality: int = 90) -> None:
+    """One photo as `raw_dir/folder/<id>.jpg`; a train photo also gets its GIF mask in train_masks."""
+    Image.fromarray(data.photo(image_id)).save(raw_dir / folder / f"{image_id}.jpg", quality=jpeg_quality)
+    if folder == "train":
+        mask_to_gif(data.mask(image_id)).save(raw_dir / "train_masks" / f"{image_id_to_mask_key(image_id)}.gif")
+
+
 def write_dataset(data: SyntheticCarvana, raw_dir: Path, jpeg_quality: int = 90) -> Iterator[str]:
     """Write the Kaggle layout into `raw_dir`, yielding each file name as it is written."""
     for folder in ("train", "train_masks", "test"):
         (raw_dir / folder).mkdir(parents=True, exist_ok=True)
     for image_id in data.image_ids(data.train_cars):
-        Image.fromarray(data.photo(image_id)).save(raw_dir / "train" / f"{image_id}.jpg", quality=jpeg_quality)
-        mask_to_gif(data.mask(image_id)).save(raw_dir / "train_masks" / f"{image_id_to_mask_key(image_id)}.gif")
+        write_image(data, image_id, raw_dir, "train", jpeg_quality)
         yield image_id
     for image_id in data.image_ids(data.test_cars):
-        Image.fromarray(data.photo(image_id)).save(raw_dir / "test" / f"{image_id}.jpg", quality=jpeg_quality)
+        write_image(data, image_id, raw_dir, "test", jpeg_quality)
         yield image_id
     data.metadata().to_csv(raw_dir / "metadata.csv", index=False)
     data.train_masks_csv().to_csv(raw_dir / "train_masks.csv", index=False)
