@@ -28,16 +28,31 @@ PIPELINES = {"default": ("generate", "ingestion", "augmentation", "training", "e
              "quality": ("generate", "ingestion", "augmentation", "training", "evaluation")}
 
 
-def run_config(project: Path, name: str) -> dict[str, float]:
+def kedro_run(project: Path, env: str, pipeline: str, params: dict[str, object] | None = None) -> float:
+    """One `kedro run` in its own process; returns its wall time in seconds, exits with its output on failure."""
     kedro = Path(sys.executable).with_name("kedro")
+    command = [str(kedro), "run", "--env", env, "--pipeline", pipeline]
+    if params:
+        command += ["--params", ",".join(f"{k}={v}" for k, v in params.items())]
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=project, capture_output=True, text=True)
+    if result.returncode:
+        raise SystemExit(f"{' '.join(command[1:])} failed:\n{(result.stdout + result.stderr)[-3000:]}")
+    return time.perf_counter() - start
+
+
+def scratch_project(folder: Path, name: str) -> Path:
+    """A copy of the project's config for configuration `name` (its Kedro environment included)."""
+    project = make_project(folder / name)
+    if CONFIGS[name] != "local":
+        shutil.copytree(ROOT / "conf" / CONFIGS[name], project / "conf" / CONFIGS[name])
+    return project
+
+
+def run_config(project: Path, name: str) -> dict[str, float]:
     seconds = {}
     for pipeline in PIPELINES[name]:
-        start = time.perf_counter()
-        result = subprocess.run([str(kedro), "run", "--env", CONFIGS[name], "--pipeline", pipeline],
-                                cwd=project, capture_output=True, text=True)
-        seconds[pipeline] = time.perf_counter() - start
-        if result.returncode:
-            raise SystemExit(f"{name}: kedro run --pipeline {pipeline} failed:\n{(result.stdout + result.stderr)[-3000:]}")
+        seconds[pipeline] = kedro_run(project, CONFIGS[name], pipeline)
         print(f"  {name:>8} {pipeline:<12} {seconds[pipeline]:6.0f} s", flush=True)
     return seconds
 
@@ -52,9 +67,7 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
         for name in args.configs:
-            project = make_project((args.workdir or Path(scratch)) / name)
-            if CONFIGS[name] != "local":
-                shutil.copytree(ROOT / "conf" / CONFIGS[name], project / "conf" / CONFIGS[name])
+            project = scratch_project(args.workdir or Path(scratch), name)
             seconds = run_config(project, name)
             metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
             history = (project / "data/08_reporting/training_history.csv").read_text().strip().splitlines()

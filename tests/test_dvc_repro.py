@@ -1,5 +1,6 @@
 """`dvc repro` in a scratch clone on tiny data: every stage runs, the lock is written, a second
-repro does nothing, and a training parameter re-runs only training and what follows it."""
+repro does nothing, a forced retraining reproduces the model byte for byte, and a training
+parameter re-runs only training and what follows it."""
 
 from __future__ import annotations
 
@@ -69,6 +70,13 @@ def test_repro_runs_everything_then_nothing_then_only_downstream(repo):
     assert set(lock["stages"]) == stages_run(first)
     assert (repo / "data/07_model_output/submission.csv").exists()
 
+    assert stages_run(sh(repo, "dvc", "repro")) == set()
+
+    # Same code, data and parameters: a forced retraining gives the same bytes, so nothing downstream reruns.
+    history = (repo / "data/08_reporting/training_history.csv").read_bytes()
+    assert stages_run(sh(repo, "dvc", "repro", "-f", "-s", "training")) == {"training"}
+    assert yaml.safe_load((repo / "dvc.lock").read_text())["stages"]["training"] == lock["stages"]["training"]
+    assert (repo / "data/08_reporting/training_history.csv").read_bytes() == history
     assert stages_run(sh(repo, "dvc", "repro")) == set()
 
     set_params(repo, {"parameters_training.yml": {"training": {"learning_rate": 0.001}}})

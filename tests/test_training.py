@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from carvana_unet import training
-from carvana_unet.input_pipeline import make_dataset
+from carvana_unet import augment, training
+from carvana_unet.input_pipeline import TrainingFeed
 
 OPTIONS = {"epochs": 4, "batch_size": 4, "learning_rate": 1e-3, "optimizer": "adam", "seed": 0,
            "loss": {"bce_weight": 1.0, "dice_weight": 1.0}, "reduce_lr": {"factor": 0.5, "patience": 5},
@@ -36,7 +36,7 @@ def test_killed_run_resumes_and_ends_with_all_epochs(tmp_path):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 255, (8, 16, 16, 3), dtype=np.uint8)
     masks = (images[..., 0] > 127).astype(np.uint8)
-    data = make_dataset(images, masks, np.arange(8), 4)
+    data = TrainingFeed(images, masks, np.arange(8), 4)
 
     model = training.compile_unet(ARCH, 16, 16, OPTIONS)
     with pytest.raises(KeyboardInterrupt):
@@ -54,10 +54,29 @@ def test_killed_run_resumes_and_ends_with_all_epochs(tmp_path):
 
 def test_resume_false_starts_over(tmp_path):
     images = np.zeros((4, 16, 16, 3), np.uint8)
-    data = make_dataset(images, np.zeros((4, 16, 16), np.uint8), np.arange(4), 4)
+    data = TrainingFeed(images, np.zeros((4, 16, 16), np.uint8), np.arange(4), 4)
     model = training.compile_unet(ARCH, 16, 16, OPTIONS)
     with pytest.raises(KeyboardInterrupt):
         training.fit(model, data, None, OPTIONS, tmp_path, extra_callbacks=(KillAfter(1),))
     history = training.fit(training.compile_unet(ARCH, 16, 16, OPTIONS), data, None,
                            {**OPTIONS, "resume": False, "epochs": 2}, tmp_path)
     assert history["epoch"].tolist() == [0, 1]
+
+
+def test_resumed_run_ends_with_the_weights_of_an_unbroken_run(tmp_path):
+    from test_reproducibility import STEPS, tiny_data
+
+    images, masks = tiny_data()
+    feed = TrainingFeed(images, masks, np.arange(len(images)), 4,
+                        augment.SeededAugmentation(augment.build_transform(STEPS), 0), seed=0)
+    options = {**OPTIONS, "epochs": 3}
+    unbroken = training.compile_unet(ARCH, 32, 48, options)
+    training.fit(unbroken, feed, None, options, tmp_path / "unbroken")
+
+    with pytest.raises(KeyboardInterrupt):
+        training.fit(training.compile_unet(ARCH, 32, 48, options), feed, None, options, tmp_path / "killed",
+                     extra_callbacks=(KillAfter(0),))
+    resumed = training.compile_unet(ARCH, 32, 48, options)
+    training.fit(resumed, feed, None, options, tmp_path / "killed")
+    for a, b in zip(unbroken.get_weights(), resumed.get_weights()):
+        np.testing.assert_array_equal(a, b)

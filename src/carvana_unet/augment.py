@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import numpy as np
@@ -37,3 +38,25 @@ def apply(transform: A.Compose, image: np.ndarray, mask: np.ndarray) -> tuple[np
     """One random draw of the transform on an (image, mask) pair."""
     out = transform(image=image, mask=mask)
     return out["image"], out["mask"]
+
+
+class SeededAugmentation:
+    """Each draw a pure function of (seed, epoch, sample), whichever thread makes it and when.
+
+    One albumentations Compose holds one random state; shared by parallel workers, which draw
+    goes to which image would depend on thread timing. Each thread keeps its own copy instead,
+    reseeded before every draw.
+    """
+
+    def __init__(self, transform: A.Compose, seed: int):
+        self._config = to_config(transform)
+        self._seed = seed
+        self._local = threading.local()
+
+    def __call__(self, image: np.ndarray, mask: np.ndarray, epoch: int, sample: int) -> tuple[np.ndarray, np.ndarray]:
+        transform = getattr(self._local, "transform", None)
+        if transform is None:
+            transform = self._local.transform = from_config(self._config)
+        draw_seed = int(np.random.SeedSequence([self._seed, epoch, sample]).generate_state(1)[0])
+        transform.set_random_seed(draw_seed)
+        return apply(transform, image, mask)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from pathlib import Path
@@ -11,6 +12,7 @@ import keras
 import pandas as pd
 import tensorflow as tf
 
+from carvana_unet.input_pipeline import TrainingFeed
 from carvana_unet.model.losses import BceDiceLoss, dice_coefficient
 from carvana_unet.model.unet import build_unet
 
@@ -35,6 +37,9 @@ def strategy_for(name: str) -> tf.distribute.Strategy:
 def compile_unet(architecture: dict[str, Any], height: int, width: int, options: dict[str, Any]) -> keras.Model:
     keras.mixed_precision.set_global_policy("mixed_float16" if options["mixed_precision"] else "float32")
     keras.utils.set_random_seed(options["seed"])
+    if options.get("deterministic", True):
+        # Same speed on CPU here; on GPU some kernels get slower or refuse to run (they say which).
+        tf.config.experimental.enable_op_determinism()
     model = build_unet(height, width, **{k: architecture[k] for k in ("depth", "base_filters", "batch_norm", "dropout")})
     optimizer = keras.optimizers.get({"class_name": options["optimizer"],
                                       "config": {"learning_rate": options["learning_rate"]}})
@@ -64,15 +69,25 @@ def callbacks(options: dict[str, Any], checkpoint_dir: Path) -> list[keras.callb
     ]
 
 
-def fit(model: keras.Model, train_data, validation_data, options: dict[str, Any],
+def resume_epoch(checkpoint_dir: Path) -> int:
+    """The epoch a BackupAndRestore backup left in `checkpoint_dir` continues from; 0 without one."""
+    metadata = checkpoint_dir / "backup" / "training_metadata.json"
+    return int(json.loads(metadata.read_text())["epoch"]) if metadata.exists() else 0
+
+
+def fit(model: keras.Model, feed: TrainingFeed, validation_data, options: dict[str, Any],
         checkpoint_dir: Path, extra_callbacks: tuple = ()) -> pd.DataFrame:
     """Train (resuming from a backup when one is left), then load the best weights.
 
     Returns one row of metrics per epoch, those of an interrupted earlier attempt included.
+    A resumed run is fed the epochs it has left, so it sees the batches an unbroken run would.
     """
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    run_callbacks = callbacks(options, checkpoint_dir) + list(extra_callbacks)
+    train_data = feed.dataset(resume_epoch(checkpoint_dir), options["epochs"])
     model.fit(train_data, validation_data=validation_data, epochs=options["epochs"],
-              callbacks=callbacks(options, checkpoint_dir) + list(extra_callbacks), verbose=2)
+              steps_per_epoch=feed.steps_per_epoch, shuffle=False,  # the feed shuffles, by seed
+              callbacks=run_callbacks, verbose=2)
     best = checkpoint_dir / "best.weights.h5"
     if best.exists():
         model.load_weights(str(best))

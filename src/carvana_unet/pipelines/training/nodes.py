@@ -11,7 +11,7 @@ import pandas as pd
 
 from carvana_unet import augment, training
 from carvana_unet.cache import ImageCache
-from carvana_unet.input_pipeline import make_dataset
+from carvana_unet.input_pipeline import TrainingFeed, validation_dataset
 from carvana_unet.model.unet import architecture
 
 log = logging.getLogger(__name__)
@@ -31,12 +31,12 @@ def train_unet(cache: ImageCache, transform_config: dict[str, Any], model_option
         model = training.compile_unet(arch, height, width, options)
     log.info("%s: %s parameters, input %dx%d, %d train / %d validation images", model.name,
              f"{model.count_params():,}", width, height, len(train_rows), len(validation_rows))
-    transform = augment.from_config(transform_config)
-    train_data = make_dataset(cache.images, cache.masks, train_rows, options["batch_size"], transform,
-                              shuffle=True, seed=options["seed"])
-    validation_data = (make_dataset(cache.images, cache.masks, validation_rows, options["batch_size"])
+    augmentation = augment.SeededAugmentation(augment.from_config(transform_config), options["seed"])
+    feed = TrainingFeed(cache.images, cache.masks, train_rows, options["batch_size"], augmentation,
+                        seed=options["seed"], deterministic=options["deterministic"])
+    validation_data = (validation_dataset(cache.images, cache.masks, validation_rows, options["batch_size"])
                        if len(validation_rows) else None)
-    history = training.fit(model, train_data, validation_data, options, Path(options["checkpoint_dir"]))
+    history = training.fit(model, feed, validation_data, options, Path(options["checkpoint_dir"]))
     final_dice = (float(model.evaluate(validation_data, verbose=0, return_dict=True)["dice"])
                   if validation_data is not None else float("nan"))
     log.info("validation Dice at %dx%d: %.4f", width, height, final_dice)

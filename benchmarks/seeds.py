@@ -1,0 +1,76 @@
+"""Validation Dice over seeds: how much a figure moves when only the seeds change.
+
+Usage: python benchmarks/seeds.py [--configs default quality] [--training-seeds 5] [--split-seeds 2]
+                                  [--quality-seeds 3]
+Each configuration gets its synthetic data once; then, per split seed (which cars are held out),
+ingestion and augmentation; then, per training seed (weights, shuffle, augmentation draws),
+training and full-resolution evaluation, each a `kedro run` as `dvc repro` runs it.
+Training is deterministic, so each row is what any rerun with those seeds gives on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+from pathlib import Path
+
+from accuracy import CONFIGS, kedro_run, scratch_project
+
+
+def run_seeds(project: Path, name: str, split_seeds: list[int], training_seeds: list[int]) -> list[dict]:
+    env = CONFIGS[name]
+    kedro_run(project, env, "generate")
+    rows = []
+    for split_seed in split_seeds:
+        for pipeline in ("ingestion", "augmentation"):
+            kedro_run(project, env, pipeline, {"ingestion.split_seed": split_seed})
+        for seed in training_seeds:
+            seconds = kedro_run(project, env, "training", {"training.seed": seed})
+            kedro_run(project, env, "evaluation")
+            metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
+            rows.append({"config": name, "split_seed": split_seed, "training_seed": seed,
+                         "dice_mean": metrics["dice_mean"], "dice_min": metrics["dice_min"],
+                         "training_min": seconds / 60})
+            print(f"  {name:>8} split {split_seed:>3} seed {seed:>3}: Dice {metrics['dice_mean']:.4f} "
+                  f"(min {metrics['dice_min']:.4f}), training {seconds / 60:.1f} min", flush=True)
+    return rows
+
+
+def summary(rows: list[dict]) -> str:
+    means = [r["dice_mean"] for r in rows]
+    spread = statistics.stdev(means) if len(means) > 1 else 0.0
+    return (f"{rows[0]['config']:>8}: {len(rows)} runs, mean Dice {statistics.mean(means):.4f} +- {spread:.4f}, "
+            f"lowest run {min(means):.4f}, highest {max(means):.4f}, worst image {min(r['dice_min'] for r in rows):.4f}, "
+            f"training {statistics.mean(r['training_min'] for r in rows):.1f} min a run")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["default", "quality"])
+    parser.add_argument("--training-seeds", type=int, default=5, help="default configuration")
+    parser.add_argument("--split-seeds", type=int, default=2, help="default configuration")
+    parser.add_argument("--quality-seeds", type=int, default=3, help="quality configuration, one split")
+    args = parser.parse_args()
+    os.environ.update(KEDRO_DISABLE_TELEMETRY="true", NO_ALBUMENTATIONS_UPDATE="1", TF_CPP_MIN_LOG_LEVEL="2")
+    plans = {"default": (list(range(42, 42 + args.split_seeds)), list(range(7, 7 + args.training_seeds))),
+             "quality": ([42], list(range(7, 7 + args.quality_seeds)))}
+    results = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in args.configs:
+            results[name] = run_seeds(scratch_project(Path(scratch), name), name, *plans[name])
+    print(f"\n{os.cpu_count()} CPUs; Dice is the mean over validation images at full resolution, per run")
+    print("| config | split seed | training seed | Dice mean | Dice min | training |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for rows in results.values():
+        for r in rows:
+            print(f"| {r['config']} | {r['split_seed']} | {r['training_seed']} | {r['dice_mean']:.4f} | "
+                  f"{r['dice_min']:.4f} | {r['training_min']:.1f} min |")
+    for rows in results.values():
+        print(summary(rows))
+
+
+if __name__ == "__main__":
+    main()
