@@ -41,7 +41,7 @@ def train_and_save(folder: Path, seed: int) -> None:
                "loss": {"bce_weight": 1.0, "dice_weight": 1.0}, "reduce_lr": {"factor": 0.5, "patience": 5},
                "early_stopping": {"patience": 10}, "resume": False, "mixed_precision": False,
                "has_validation": False, "deterministic": True}
-    model = training.compile_unet({"depth": 2, "base_filters": 4, "batch_norm": True, "dropout": 0.0},
+    model = training.compile_unet({"depth": 2, "base_filters": 4, "normalization": "batch", "dropout": 0.0},
                                   32, 48, options)
     augmentation = augment.SeededAugmentation(augment.build_transform(STEPS), seed)
     feed = TrainingFeed(images, masks, np.arange(len(images)), 4, augmentation, seed=seed)

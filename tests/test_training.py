@@ -11,7 +11,7 @@ OPTIONS = {"epochs": 4, "batch_size": 4, "learning_rate": 1e-3, "optimizer": "ad
            "loss": {"bce_weight": 1.0, "dice_weight": 1.0}, "reduce_lr": {"factor": 0.5, "patience": 5},
            "early_stopping": {"patience": 10}, "resume": True, "mixed_precision": False, "distribute": "none",
            "has_validation": False}
-ARCH = {"depth": 2, "base_filters": 4, "batch_norm": True, "dropout": 0.0}
+ARCH = {"depth": 2, "base_filters": 4, "normalization": "batch", "dropout": 0.0}
 
 
 @pytest.mark.parametrize("key, value", [("epochs", -1), ("epochs", 2.5), ("batch_size", 0), ("learning_rate", 0)])

@@ -40,14 +40,39 @@ def compile_unet(architecture: dict[str, Any], height: int, width: int, options:
     if options.get("deterministic", True):
         # Same speed on CPU here; on GPU some kernels get slower or refuse to run (they say which).
         tf.config.experimental.enable_op_determinism()
-    model = build_unet(height, width, **{k: architecture[k] for k in ("depth", "base_filters", "batch_norm", "dropout")})
-    optimizer = keras.optimizers.get({"class_name": options["optimizer"],
-                                      "config": {"learning_rate": options["learning_rate"]}})
+    model = build_unet(height, width, **{k: architecture[k] for k in ("depth", "base_filters", "normalization", "dropout")})
+    config = {"learning_rate": options["learning_rate"]}
+    if options.get("gradient_accumulation_steps", 1) > 1:
+        # Weights move once every N batches, by the mean gradient: batch 1 behaves like batch N (BatchNorm aside).
+        config["gradient_accumulation_steps"] = options["gradient_accumulation_steps"]
+    optimizer = keras.optimizers.get({"class_name": options["optimizer"], "config": config})
     loss = BceDiceLoss(options["loss"]["bce_weight"], options["loss"]["dice_weight"])
     # XLA ("auto" turns it on under TensorFlow) trains slower on CPU; a GPU user may switch it on.
     model.compile(optimizer=optimizer, loss=loss, metrics=[keras.metrics.MeanMetricWrapper(dice_coefficient, name="dice")],
                   jit_compile=options.get("jit_compile", False))
     return model
+
+
+class FreezeBatchNorm(keras.callbacks.Callback):
+    """From epoch `after` on, BatchNorm layers normalise with, and keep, their moving statistics.
+
+    At batch 1 each batch's own statistics are noise; after a warm-up the averages are better.
+    Checked at every epoch's start, so a resumed run freezes them again.
+    """
+
+    def __init__(self, after: int):
+        super().__init__()
+        self.after, self.frozen = after, False
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if self.frozen or epoch < self.after:
+            return
+        for layer in self.model.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False  # Keras 3: a frozen BatchNorm also runs in inference mode
+        self.model.make_train_function(force=True)  # fit calls self.train_function each step
+        self.frozen = True
+        log.info("BatchNorm frozen from epoch %d", epoch)
 
 
 def callbacks(options: dict[str, Any], checkpoint_dir: Path) -> list[keras.callbacks.Callback]:
@@ -66,7 +91,7 @@ def callbacks(options: dict[str, Any], checkpoint_dir: Path) -> list[keras.callb
         keras.callbacks.EarlyStopping(monitor=monitor, **options["early_stopping"]),
         # Appends, so a resumed run's history still holds the epochs before the kill.
         keras.callbacks.CSVLogger(str(history), append=True),
-    ]
+    ] + ([FreezeBatchNorm(options["freeze_batch_norm_after"])] if options.get("freeze_batch_norm_after") else [])
 
 
 def resume_epoch(checkpoint_dir: Path) -> int:
