@@ -12,7 +12,7 @@ export PYTHONUNBUFFERED := 1
 # dvc.yaml stages call `kedro`: run them with the project environment.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test repro viz mlflow-ui browser clean-data
+.PHONY: run test lint repro viz mlflow-ui browser clean-data
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ run: $(VENV)/.installed
 ## The whole test suite (headless Chromium is installed for the kedro-viz test).
 test: $(VENV)/.installed browser
 	$(BIN)/pytest
+
+## Lint and format checks (the configuration is [tool.ruff] in pyproject.toml).
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }

@@ -24,8 +24,10 @@ from kedro_project import make_project  # noqa: E402  (the scratch-project helpe
 
 # The environment each configuration runs in: `kedro run --env NAME`.
 CONFIGS = {"default": "local", "quality": "quality"}
-PIPELINES = {"default": ("generate", "ingestion", "augmentation", "training", "evaluation", "submission"),
-             "quality": ("generate", "ingestion", "augmentation", "training", "evaluation")}
+PIPELINES = {
+    "default": ("generate", "ingestion", "augmentation", "training", "evaluation", "submission"),
+    "quality": ("generate", "ingestion", "augmentation", "training", "evaluation"),
+}
 
 
 def kedro_run(project: Path, env: str, pipeline: str, params: dict[str, object] | None = None) -> float:
@@ -76,8 +78,10 @@ def main() -> None:
     print(f"\n{os.cpu_count()} CPUs; Dice is the mean over validation images at full resolution")
     print(f"{'config':>8} {'Dice mean':>9} {'min':>6} {'images':>6} {'epochs':>6} {'training':>9} {'end to end':>10}")
     for name, (metrics, seconds, epochs) in results.items():
-        print(f"{name:>8} {metrics['dice_mean']:9.4f} {metrics['dice_min']:6.3f} {metrics['images']:6d} {epochs:6d} "
-              f"{seconds['training'] / 60:7.1f} m {sum(seconds.values()) / 60:8.1f} m")
+        print(
+            f"{name:>8} {metrics['dice_mean']:9.4f} {metrics['dice_min']:6.3f} {metrics['images']:6d} {epochs:6d} "
+            f"{seconds['training'] / 60:7.1f} m {sum(seconds.values()) / 60:8.1f} m"
+        )
 
 
 if __name__ == "__main__":

@@ -23,8 +23,13 @@ from carvana_unet.model.unet import architecture  # noqa: E402
 from carvana_unet.training import compile_unet  # noqa: E402
 
 REFERENCE_IMAGES, REFERENCE_EPOCHS, REFERENCE_DAYS = 5088, 30, 2.0
-OPTIONS = {"seed": 0, "optimizer": "adam", "learning_rate": 1e-4, "loss": {"bce_weight": 1.0, "dice_weight": 1.0},
-           "deterministic": False}  # speed, not reproducibility: let the GPU pick its fastest kernels
+OPTIONS = {
+    "seed": 0,
+    "optimizer": "adam",
+    "learning_rate": 1e-4,
+    "loss": {"bce_weight": 1.0, "dice_weight": 1.0},
+    "deterministic": False,
+}  # speed, not reproducibility: let the GPU pick its fastest kernels
 
 
 def batches(size: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -63,26 +68,30 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     images, masks = batches(args.size, args.batch_size)
     arch = architecture(args.preset)
     devices = [d.name for d in tf.config.list_logical_devices() if d.device_type != "CPU"] or ["CPU only"]
-    print(f"{args.preset} U-Net at {args.size}x{args.size}, batch {args.batch_size}, {args.steps} timed steps; "
-          f"devices: {devices}")
+    print(
+        f"{args.preset} U-Net at {args.size}x{args.size}, batch {args.batch_size}, {args.steps} timed steps; "
+        f"devices: {devices}"
+    )
     figures: dict[str, float] = {}
     for precision in ("float32", "mixed_float16"):
         reset_gpu_memory()
         model = compile_unet(arch, args.size, args.size, {**OPTIONS, "mixed_precision": precision != "float32"})
-        seconds = timed(lambda: model.train_on_batch(images, masks), args.steps)
+        seconds = timed(lambda model=model: model.train_on_batch(images, masks), args.steps)
         figures[f"train {precision}"] = args.steps * args.batch_size / seconds
         peak = peak_gpu_memory_gib()
         memory = f", peak GPU memory {peak:.1f} GiB" if peak is not None else ""
         print(f"  training, {precision:<13} {figures[f'train {precision}']:8.2f} img/s{memory}")
         if precision == "mixed_float16":
-            seconds = timed(lambda: model.predict_on_batch(images), args.steps)
+            seconds = timed(lambda model=model: model.predict_on_batch(images), args.steps)
             figures["predict mixed_float16"] = args.steps * args.batch_size / seconds
             print(f"  prediction, {precision:<11} {figures['predict mixed_float16']:8.2f} img/s")
     keras.mixed_precision.set_global_policy("float32")
     best = max(figures["train float32"], figures["train mixed_float16"])
     hours = REFERENCE_EPOCHS * REFERENCE_IMAGES / best / 3600
-    print(f"  the reference's {REFERENCE_EPOCHS} epochs x {REFERENCE_IMAGES} images at the faster rate: "
-          f"{hours:.1f} h (the reference: {REFERENCE_DAYS * 24:.0f} h, about 0.9 img/s)")
+    print(
+        f"  the reference's {REFERENCE_EPOCHS} epochs x {REFERENCE_IMAGES} images at the faster rate: "
+        f"{hours:.1f} h (the reference: {REFERENCE_DAYS * 24:.0f} h, about 0.9 img/s)"
+    )
     return figures
 
 

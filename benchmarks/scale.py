@@ -63,15 +63,18 @@ def raw_folder(pool: Path, ids: list[str], dest: Path) -> Path:
         mask = f"{image_id_to_mask_key(image_id)}.gif"
         os.link(pool / "train_masks" / mask, dest / "train_masks" / mask)
     shutil.copy(pool / "metadata.csv", dest)
-    pd.DataFrame({"img": [f"{i}.jpg" for i in ids], "rle_mask": "1 1"}).to_csv(dest / "sample_submission.csv", index=False)
+    pd.DataFrame({"img": [f"{i}.jpg" for i in ids], "rle_mask": "1 1"}).to_csv(
+        dest / "sample_submission.csv", index=False
+    )
     return dest
 
 
 def _run_pipeline(project: Path, pipeline: str, raw_dir: Path, report) -> None:
     """In a fresh process: one `kedro run` equivalent; reports seconds and peak RSS."""
-    from kedro.framework.project import pipelines
-    from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
+    # Imported here, in the child, so the parent's memory is not counted in the child's peak.
+    from kedro.framework.project import pipelines  # noqa: PLC0415
+    from kedro.framework.session import KedroSession  # noqa: PLC0415
+    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
 
     os.chdir(project)
     bootstrap_project(project)
@@ -104,8 +107,8 @@ def main() -> None:
     if not args.model.exists():
         raise SystemExit(f"{args.model} not found: run `make run` first, or pass --model PATH to a trained .keras file")
 
-    with tempfile.TemporaryDirectory() as scratch:
-        scratch = Path(scratch)
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
         ids = draw_pool(scratch / "pool", max(args.sizes), args.width, args.height)
         project = make_project(scratch / "project")
         (project / "data/06_models").mkdir(parents=True)
@@ -118,15 +121,20 @@ def main() -> None:
             for pipeline in ("ingestion", "submission"):
                 seconds, peak_mb = measure(project, pipeline, raw)
                 figures[pipeline, size] = (seconds, peak_mb)
-                print(f"{pipeline:>10} {size:5d} images: {peak_mb:7.0f} MB peak RSS, {1000 * seconds / size:6.1f} ms/img",
-                      flush=True)
+                print(
+                    f"{pipeline:>10} {size:5d} images: {peak_mb:7.0f} MB peak RSS, {1000 * seconds / size:6.1f} ms/img",
+                    flush=True,
+                )
 
     small, large = sorted(args.sizes)
-    print(f"\n{args.width}x{args.height} images, {os.cpu_count()} CPUs; ratios {large} vs {small} images "
-          "(target: memory within 1.15):")
+    print(
+        f"\n{args.width}x{args.height} images, {os.cpu_count()} CPUs; ratios {large} vs {small} images "
+        "(target: memory within 1.15):"
+    )
     for pipeline in ("ingestion", "submission"):
         (t_small, m_small), (t_large, m_large) = figures[pipeline, small], figures[pipeline, large]
-        print(f"  {pipeline:>10}: peak RSS x{m_large / m_small:.2f}, time per image x{(t_large / large) / (t_small / small):.2f}")
+        time_ratio = (t_large / large) / (t_small / small)
+        print(f"  {pipeline:>10}: peak RSS x{m_large / m_small:.2f}, time per image x{time_ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -31,20 +31,32 @@ def run_seeds(project: Path, name: str, split_seeds: list[int], training_seeds: 
             seconds = kedro_run(project, env, "training", {"training.seed": seed})
             kedro_run(project, env, "evaluation")
             metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
-            rows.append({"config": name, "split_seed": split_seed, "training_seed": seed,
-                         "dice_mean": metrics["dice_mean"], "dice_min": metrics["dice_min"],
-                         "training_min": seconds / 60})
-            print(f"  {name:>8} split {split_seed:>3} seed {seed:>3}: Dice {metrics['dice_mean']:.4f} "
-                  f"(min {metrics['dice_min']:.4f}), training {seconds / 60:.1f} min", flush=True)
+            rows.append(
+                {
+                    "config": name,
+                    "split_seed": split_seed,
+                    "training_seed": seed,
+                    "dice_mean": metrics["dice_mean"],
+                    "dice_min": metrics["dice_min"],
+                    "training_min": seconds / 60,
+                }
+            )
+            print(
+                f"  {name:>8} split {split_seed:>3} seed {seed:>3}: Dice {metrics['dice_mean']:.4f} "
+                f"(min {metrics['dice_min']:.4f}), training {seconds / 60:.1f} min",
+                flush=True,
+            )
     return rows
 
 
 def summary(rows: list[dict]) -> str:
     means = [r["dice_mean"] for r in rows]
     spread = statistics.stdev(means) if len(means) > 1 else 0.0
-    return (f"{rows[0]['config']:>8}: {len(rows)} runs, mean Dice {statistics.mean(means):.4f} +- {spread:.4f}, "
-            f"lowest run {min(means):.4f}, highest {max(means):.4f}, worst image {min(r['dice_min'] for r in rows):.4f}, "
-            f"training {statistics.mean(r['training_min'] for r in rows):.1f} min a run")
+    return (
+        f"{rows[0]['config']:>8}: {len(rows)} runs, mean Dice {statistics.mean(means):.4f} +- {spread:.4f}, "
+        f"lowest run {min(means):.4f}, highest {max(means):.4f}, worst image {min(r['dice_min'] for r in rows):.4f}, "
+        f"training {statistics.mean(r['training_min'] for r in rows):.1f} min a run"
+    )
 
 
 def main() -> None:
@@ -55,8 +67,10 @@ def main() -> None:
     parser.add_argument("--quality-seeds", type=int, default=3, help="quality configuration, one split")
     args = parser.parse_args()
     os.environ.update(KEDRO_DISABLE_TELEMETRY="true", NO_ALBUMENTATIONS_UPDATE="1", TF_CPP_MIN_LOG_LEVEL="2")
-    plans = {"default": (list(range(42, 42 + args.split_seeds)), list(range(7, 7 + args.training_seeds))),
-             "quality": ([42], list(range(7, 7 + args.quality_seeds)))}
+    plans = {
+        "default": (list(range(42, 42 + args.split_seeds)), list(range(7, 7 + args.training_seeds))),
+        "quality": ([42], list(range(7, 7 + args.quality_seeds))),
+    }
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
         for name in args.configs:
@@ -66,8 +80,10 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- |")
     for rows in results.values():
         for r in rows:
-            print(f"| {r['config']} | {r['split_seed']} | {r['training_seed']} | {r['dice_mean']:.4f} | "
-                  f"{r['dice_min']:.4f} | {r['training_min']:.1f} min |")
+            print(
+                f"| {r['config']} | {r['split_seed']} | {r['training_seed']} | {r['dice_mean']:.4f} | "
+                f"{r['dice_min']:.4f} | {r['training_min']:.1f} min |"
+            )
     for rows in results.values():
         print(summary(rows))
 

@@ -55,8 +55,8 @@ def main() -> None:
     model = keras.saving.load_model(args.model, compile=False)
     input_h, input_w = model.input_shape[1:3]
 
-    with tempfile.TemporaryDirectory() as scratch:
-        scratch = Path(scratch)
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
         paths = write_test_images(scratch, args.images, args.width, args.height)
         names = [p.name for p in paths]
         loaders = {p.stem: partial(Image.open, p) for p in paths}
@@ -69,8 +69,12 @@ def main() -> None:
             write_submission(scratch / "submission.csv", rows, resume=False)
             return len(names) / (time.perf_counter() - start)
 
-        resized = np.stack([imaging.decode_to_model_size(Image.open(p), input_h, input_w, "stretch")[0]
-                            for p in paths]).astype(np.float32) / 255
+        resized = (
+            np.stack(
+                [imaging.decode_to_model_size(Image.open(p), input_h, input_w, "stretch")[0] for p in paths]
+            ).astype(np.float32)
+            / 255
+        )
 
         def bare_predict() -> float:
             start = time.perf_counter()
@@ -87,8 +91,10 @@ def main() -> None:
             rle.encode(imaging.to_original_size(p, args.height, args.width, "stretch") > 0.5)
         post_ms = 1000 * (time.perf_counter() - start) / len(probabilities)
 
-    print(f"{len(paths)} test images {args.width}x{args.height}, model input {input_w}x{input_h}, "
-          f"best of {args.rounds} rounds, batch {args.batch_size}, {args.workers} worker threads, {os.cpu_count()} CPUs")
+    print(
+        f"{len(paths)} test images {args.width}x{args.height}, model input {input_w}x{input_h}, "
+        f"best of {args.rounds} rounds, batch {args.batch_size}, {args.workers} worker threads, {os.cpu_count()} CPUs"
+    )
     print(f"  bare model.predict on pre-resized tensors : {bare:7.2f} img/s")
     print(f"  end-to-end submission (read JPEG, resize, predict, upscale, threshold, RLE, write): {full:7.2f} img/s")
     print(f"  end-to-end / bare predict = {full / bare:.2f}  (target >= 0.7)")

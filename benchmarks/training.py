@@ -24,12 +24,23 @@ from carvana_unet.training import compile_unet  # noqa: E402
 
 AUGMENTATION = [
     {"name": "HueSaturationValue", "hue_shift_limit": 25, "sat_shift_limit": 25, "val_shift_limit": 20, "p": 0.5},
-    {"name": "Affine", "translate_percent": [-0.0625, 0.0625], "scale": [0.9, 1.1], "rotate": [-10, 10],
-     "border_mode": 0, "p": 0.5},
+    {
+        "name": "Affine",
+        "translate_percent": [-0.0625, 0.0625],
+        "scale": [0.9, 1.1],
+        "rotate": [-10, 10],
+        "border_mode": 0,
+        "p": 0.5,
+    },
     {"name": "HorizontalFlip", "p": 0.5},
 ]
-OPTIONS = {"mixed_precision": False, "seed": 0, "optimizer": "adam", "learning_rate": 1e-3,
-           "loss": {"bce_weight": 1.0, "dice_weight": 1.0}}
+OPTIONS = {
+    "mixed_precision": False,
+    "seed": 0,
+    "optimizer": "adam",
+    "learning_rate": 1e-3,
+    "loss": {"bce_weight": 1.0, "dice_weight": 1.0},
+}
 
 
 def images_per_second(model, dataset, images: int, epochs: int, steps: int | None = None) -> float:
@@ -65,43 +76,59 @@ def main() -> None:
         return compile_unet(arch, args.height, args.width, {**options, "deterministic": deterministic})
 
     def feed(deterministic: bool) -> TrainingFeed:
-        return TrainingFeed(images, masks, rows, args.batch_size, augment.SeededAugmentation(transform, 0),
-                            deterministic=deterministic)
+        return TrainingFeed(
+            images, masks, rows, args.batch_size, augment.SeededAugmentation(transform, 0), deterministic=deterministic
+        )
 
-    in_memory = tf.data.Dataset.from_tensor_slices(
-        (images.astype(np.float32) / 255, masks[..., None].astype(np.float32))).batch(args.batch_size).repeat().prefetch(2)
+    in_memory = (
+        tf.data.Dataset.from_tensor_slices((images.astype(np.float32) / 255, masks[..., None].astype(np.float32)))
+        .batch(args.batch_size)
+        .repeat()
+        .prefetch(2)
+    )
 
     def python_generator():  # the reference's style: per-sample augmentation in a Python loop
         while True:
             order = np.random.permutation(rows)
             for start in range(0, len(order), args.batch_size):
-                batch = [augment.apply(transform, images[i], masks[i]) for i in order[start:start + args.batch_size]]
-                yield (np.stack([b[0] for b in batch]).astype(np.float32) / 255,
-                       np.stack([b[1] for b in batch])[..., None].astype(np.float32))
+                batch = [augment.apply(transform, images[i], masks[i]) for i in order[start : start + args.batch_size]]
+                yield (
+                    np.stack([b[0] for b in batch]).astype(np.float32) / 255,
+                    np.stack([b[1] for b in batch])[..., None].astype(np.float32),
+                )
 
-    reference = tf.data.Dataset.from_generator(python_generator, output_signature=(
-        tf.TensorSpec((None, args.height, args.width, 3), tf.float32),
-        tf.TensorSpec((None, args.height, args.width, 1), tf.float32)))
+    reference = tf.data.Dataset.from_generator(
+        python_generator,
+        output_signature=(
+            tf.TensorSpec((None, args.height, args.width, 3), tf.float32),
+            tf.TensorSpec((None, args.height, args.width, 1), tf.float32),
+        ),
+    )
 
     steps = feed(True).steps_per_epoch
-    nondeterministic = images_per_second(fresh_model(False), lambda n: feed(False).dataset(0, n), len(rows),
-                                         args.epochs, steps)
-    figures = {name: images_per_second(fresh_model(), dataset, len(rows), args.epochs, steps)
-               for name, dataset in (("in-memory, no augmentation", in_memory),
-                                     ("real pipeline (cache + on-the-fly augmentation)",
-                                      lambda n: feed(True).dataset(0, n)),
-                                     ("reference-style Python generator", reference))}
+    nondeterministic = images_per_second(
+        fresh_model(False), lambda n: feed(False).dataset(0, n), len(rows), args.epochs, steps
+    )
+    figures = {
+        name: images_per_second(fresh_model(), dataset, len(rows), args.epochs, steps)
+        for name, dataset in (
+            ("in-memory, no augmentation", in_memory),
+            ("real pipeline (cache + on-the-fly augmentation)", lambda n: feed(True).dataset(0, n)),
+            ("reference-style Python generator", reference),
+        )
+    }
     figures["real pipeline, not deterministic"] = nondeterministic
-    print(f"{args.preset} U-Net, {args.width}x{args.height}, batch {args.batch_size}, {len(rows)} images, "
-          f"{args.epochs} epochs, devices: {[d.device_type for d in tf.config.list_logical_devices()]}")
+    print(
+        f"{args.preset} U-Net, {args.width}x{args.height}, batch {args.batch_size}, {len(rows)} images, "
+        f"{args.epochs} epochs, devices: {[d.device_type for d in tf.config.list_logical_devices()]}"
+    )
     for name, value in figures.items():
         print(f"  {name:50s} {value:8.1f} img/s")
     base = figures["in-memory, no augmentation"]
-    print(f"  real / in-memory      = {figures['real pipeline (cache + on-the-fly augmentation)'] / base:.2f} "
-          "(target >= 0.85)")
-    print(f"  deterministic / not deterministic = {figures['real pipeline (cache + on-the-fly augmentation)'] / nondeterministic:.2f} "
-          "(target >= 0.9)")
-    print(f"  real / reference-style = {figures['real pipeline (cache + on-the-fly augmentation)'] / figures['reference-style Python generator']:.2f}")
+    real = figures["real pipeline (cache + on-the-fly augmentation)"]
+    print(f"  real / in-memory      = {real / base:.2f} (target >= 0.85)")
+    print(f"  deterministic / not deterministic = {real / nondeterministic:.2f} (target >= 0.9)")
+    print(f"  real / reference-style = {real / figures['reference-style Python generator']:.2f}")
 
 
 if __name__ == "__main__":

@@ -52,8 +52,7 @@ def run(project: Path, pipeline: str, params: dict[str, Any]) -> str:
     """
     kedro = Path(sys.executable).with_name("kedro")
     command = [str(kedro), "run", "--pipeline", pipeline, "--params", ",".join(_dotted(params))]
-    result = subprocess.run(command, cwd=project, capture_output=True, text=True,
-                            env={**os.environ, "COLUMNS": "200"})
+    result = subprocess.run(command, cwd=project, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
     output = result.stdout + result.stderr
     if result.returncode:
         raise KedroRunFailed(f"kedro run --pipeline {pipeline} failed:\n{output[-4000:]}")

@@ -13,10 +13,13 @@ def _square_pair():
 
 def test_geometry_moves_image_and_mask_together():
     image, mask = _square_pair()
-    transform = augment.build_transform([
-        {"name": "HorizontalFlip", "p": 1.0},
-        {"name": "Affine", "translate_px": {"x": 7, "y": 3}, "border_mode": 0, "p": 1.0},
-    ], seed=0)
+    transform = augment.build_transform(
+        [
+            {"name": "HorizontalFlip", "p": 1.0},
+            {"name": "Affine", "translate_px": {"x": 7, "y": 3}, "border_mode": 0, "p": 1.0},
+        ],
+        seed=0,
+    )
     out_image, out_mask = augment.apply(transform, image, mask)
     red = (out_image[..., 0] > 200) & (out_image[..., 1] < 60)
     assert set(np.unique(out_mask)) <= {0, 1}
@@ -26,8 +29,10 @@ def test_geometry_moves_image_and_mask_together():
 
 def test_colour_transform_leaves_mask_untouched():
     image, mask = _square_pair()
-    transform = augment.build_transform([{"name": "HueSaturationValue", "hue_shift_limit": 40,
-                                          "sat_shift_limit": 40, "val_shift_limit": 40, "p": 1.0}], seed=1)
+    transform = augment.build_transform(
+        [{"name": "HueSaturationValue", "hue_shift_limit": 40, "sat_shift_limit": 40, "val_shift_limit": 40, "p": 1.0}],
+        seed=1,
+    )
     out_image, out_mask = augment.apply(transform, image, mask)
     assert not np.array_equal(out_image, image)
     np.testing.assert_array_equal(out_mask, mask)

@@ -15,8 +15,9 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 
 def test_dvc_lock_matches_the_code_and_parameters_at_head():
-    tracked = subprocess.run(["git", "ls-files"], cwd=PROJECT, capture_output=True, text=True,
-                             check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=PROJECT, capture_output=True, text=True, check=True
+    ).stdout.split()
 
     def in_git(path: str) -> bool:
         return any(name == path or name.startswith(path.rstrip("/") + "/") for name in tracked)
@@ -27,7 +28,10 @@ def test_dvc_lock_matches_the_code_and_parameters_at_head():
             if isinstance(entry, str):  # "changed command", "always changed"
                 stale.append(f"{stage}: {entry}")
                 continue
-            stale += [f"{stage}: {path} {change}" for path, change in entry.get("changed deps", {}).items()
-                      if in_git(path)]
-    assert not stale, ("dvc.lock does not describe the code at HEAD; run `make run` (dvc repro) and commit "
-                       "dvc.lock:\n  " + "\n  ".join(stale))
+            stale += [
+                f"{stage}: {path} {change}" for path, change in entry.get("changed deps", {}).items() if in_git(path)
+            ]
+    assert not stale, (
+        "dvc.lock does not describe the code at HEAD; run `make run` (dvc repro) and commit "
+        "dvc.lock:\n  " + "\n  ".join(stale)
+    )

@@ -18,8 +18,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 TINY = {
     "parameters_generate.yml": {"synthetic": {"train_cars": 3, "test_cars": 1, "width": 96, "height": 64}},
     "parameters_ingestion.yml": {"ingestion": {"input_height": 64, "input_width": 96, "validation_fraction": 0.34}},
-    "parameters_training.yml": {"model": {"overrides": {"depth": 2, "base_filters": 4}},
-                                "training": {"epochs": 1}},
+    "parameters_training.yml": {"model": {"overrides": {"depth": 2, "base_filters": 4}}, "training": {"epochs": 1}},
     "parameters_evaluation.yml": {"evaluation": {"worst_images": 2}},
 }
 
@@ -49,8 +48,9 @@ def stages_run(output: str) -> set[str]:
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
     repo = tmp_path_factory.mktemp("clone") / "carvana-unet"
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=PROJECT, capture_output=True,
-                           text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=PROJECT, capture_output=True, text=True, check=True
+    ).stdout.split()
     for name in files:
         if (PROJECT / name).is_file():
             (repo / name).parent.mkdir(parents=True, exist_ok=True)

@@ -10,12 +10,12 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from kedro_project import KedroRunFailed, make_project, run, tiny_params
 from PIL import Image
 
 from carvana_unet import imaging, rle
 from carvana_unet.cache import read_cache
 from carvana_unet.input_pipeline import predict_batch
-from kedro_project import KedroRunFailed, make_project, run, tiny_params
 
 PIPELINES = ("ingestion", "augmentation", "training", "evaluation", "submission")
 
@@ -47,6 +47,8 @@ def test_mlflow_recorded_training_and_evaluation(project):
     assert {"dice", "loss", "val_dice", "val_loss", "val_dice_final"} <= set(trained.data.metrics)
     assert trained.data.params["training.epochs"] == "1"
     assert {"git_commit", "data_version", "raw_dir"} <= set(trained.data.tags)
+    (raw_input,) = [d for d in trained.inputs.dataset_inputs if d.tags[0].value == "raw"]
+    assert raw_input.dataset.digest == trained.data.tags["data_version"][:36]
     artifacts = {a.path for a in client.list_artifacts(trained.info.run_id)}
     assert "unet.keras" in artifacts
     assert "eval_dice_mean" in runs["evaluation"].data.metrics

@@ -13,10 +13,20 @@ from carvana_unet import training
 from carvana_unet.input_pipeline import TrainingFeed
 from carvana_unet.model.unet import architecture
 
-OPTIONS = {"epochs": 2, "batch_size": 2, "learning_rate": 1e-3, "optimizer": "adam", "seed": 0,
-           "loss": {"bce_weight": 1.0, "dice_weight": 1.0}, "reduce_lr": {"factor": 0.5, "patience": 5},
-           "early_stopping": {"patience": 10}, "resume": False, "mixed_precision": False,
-           "has_validation": False, "deterministic": True}
+OPTIONS = {
+    "epochs": 2,
+    "batch_size": 2,
+    "learning_rate": 1e-3,
+    "optimizer": "adam",
+    "seed": 0,
+    "loss": {"bce_weight": 1.0, "dice_weight": 1.0},
+    "reduce_lr": {"factor": 0.5, "patience": 5},
+    "early_stopping": {"patience": 10},
+    "resume": False,
+    "mixed_precision": False,
+    "has_validation": False,
+    "deterministic": True,
+}
 ARCH = {"depth": 2, "base_filters": 4, "normalization": "batch", "dropout": 0.0}
 
 
@@ -96,7 +106,8 @@ def test_batch_norm_frozen_after_warm_up_keeps_its_statistics(tmp_path):
     norm = model.get_layer("down0_bn1")
     seen = []
     record = keras.callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: seen.append([w.copy() for w in norm.get_weights()]))
+        on_epoch_end=lambda epoch, logs: seen.append([w.copy() for w in norm.get_weights()])
+    )
     training.fit(model, feed, None, options, tmp_path, extra_callbacks=(record,))
     assert not norm.trainable
     # Epoch 0 moved gamma, beta and the moving statistics; epochs 1 and 2 moved none of them.

@@ -28,6 +28,7 @@ def rows_for(names, produced: list[str] | None = None) -> SubmissionRows:
                 if produced is not None:
                     produced.append(name)
                 yield row(name)
+
     return SubmissionRows(list(names), produce)
 
 
@@ -35,7 +36,9 @@ def test_written_in_sample_order_and_partial_removed(tmp_path):
     path = tmp_path / "submission.csv"
     # A killed run left rows out of order and a line cut short.
     cut = line(NAMES[0])[:-4]
-    (tmp_path / "submission.csv.partial").write_text("img,rle_mask,height,width\n" + line(NAMES[3]) + line(NAMES[1]) + cut)
+    (tmp_path / "submission.csv.partial").write_text(
+        "img,rle_mask,height,width\n" + line(NAMES[3]) + line(NAMES[1]) + cut
+    )
     produced = []
     write_submission(path, rows_for(NAMES, produced))
     assert produced == [NAMES[0], NAMES[2], NAMES[4]]  # the finished rows are not predicted again

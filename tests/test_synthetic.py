@@ -41,9 +41,9 @@ def test_shadow_is_in_the_photo_but_not_the_mask():
     photo, mask = data.photo(image_id).astype(float), data.mask(image_id)
     bottom = np.flatnonzero(mask.any(axis=1)).max()
     columns = np.flatnonzero(mask[bottom])
-    below = photo[bottom + 3: bottom + 6, columns.min():columns.max()].mean()
-    corner = photo[bottom + 3: bottom + 6, :10].mean()
-    assert mask[bottom + 3:, :].sum() == 0
+    below = photo[bottom + 3 : bottom + 6, columns.min() : columns.max()].mean()
+    corner = photo[bottom + 3 : bottom + 6, :10].mean()
+    assert mask[bottom + 3 :, :].sum() == 0
     assert below < corner - 20  # darker floor under the car
 
 

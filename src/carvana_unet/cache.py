@@ -48,8 +48,10 @@ def write_cache(path: Path, samples: ResizedSamples) -> None:
     staging.mkdir(parents=True)
     try:
         shape = (count, samples.height, samples.width)
-        with _npy_writer(staging / "images.npy", (*shape, 3)) as images, \
-                _npy_writer(staging / "masks.npy", shape) as masks:
+        with (
+            _npy_writer(staging / "images.npy", (*shape, 3)) as images,
+            _npy_writer(staging / "masks.npy", shape) as masks,
+        ):
             written = 0
             for image, mask in samples.stream():
                 images.write(np.ascontiguousarray(image, dtype=np.uint8).data)

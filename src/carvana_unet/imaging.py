@@ -19,7 +19,9 @@ def to_rgb_array(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
-def decode_to_model_size(image: Image.Image, height: int, width: int, aspect: str) -> tuple[np.ndarray, tuple[int, int]]:
+def decode_to_model_size(
+    image: Image.Image, height: int, width: int, aspect: str
+) -> tuple[np.ndarray, tuple[int, int]]:
     """Decode a photo straight to about the model input, then resize it there; also its full (height, width).
 
     For a JPEG, libjpeg's DCT scaling decodes at 1/2, 1/4 or 1/8 size, averaging blocks as area
@@ -48,8 +50,14 @@ def _fit(height: int, width: int, target_h: int, target_w: int) -> tuple[int, in
     return new_h, new_w, (target_h - new_h) // 2, (target_w - new_w) // 2
 
 
-def to_model_size(array: np.ndarray, height: int, width: int, aspect: str, is_mask: bool = False,
-                  fit_from: tuple[int, int] | None = None) -> np.ndarray:
+def to_model_size(
+    array: np.ndarray,
+    height: int,
+    width: int,
+    aspect: str,
+    is_mask: bool = False,
+    fit_from: tuple[int, int] | None = None,
+) -> np.ndarray:
     """Resize an image or mask to the model input: `stretch` to fill it or `pad` to keep the aspect.
 
     `fit_from` is the full (height, width) of an array decoded smaller: `pad` lays the image
@@ -67,7 +75,7 @@ def to_model_size(array: np.ndarray, height: int, width: int, aspect: str, is_ma
     else:
         new_h, new_w, top, left = _fit(*(fit_from or array.shape[:2]), height, width)
         out = np.zeros((height, width) + array.shape[2:], dtype=source.dtype)
-        out[top:top + new_h, left:left + new_w] = cv2.resize(source, (new_w, new_h), interpolation=cv2.INTER_AREA)
+        out[top : top + new_h, left : left + new_w] = cv2.resize(source, (new_w, new_h), interpolation=cv2.INTER_AREA)
     return (out >= 0.5).astype(array.dtype) if is_mask else out
 
 
@@ -76,7 +84,7 @@ def to_original_size(probabilities: np.ndarray, height: int, width: int, aspect:
     prob = np.asarray(probabilities, dtype=np.float32).squeeze()
     if aspect == "pad":
         new_h, new_w, top, left = _fit(height, width, *prob.shape)
-        prob = prob[top:top + new_h, left:left + new_w]
+        prob = prob[top : top + new_h, left : left + new_w]
     return cv2.resize(prob, (width, height), interpolation=cv2.INTER_LINEAR)
 
 

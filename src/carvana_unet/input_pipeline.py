@@ -43,19 +43,23 @@ class TrainingFeed:
         epoch_ids = np.arange(first_epoch, epochs, dtype=np.int64)
         orders = np.stack([self.epoch_order(e) for e in epoch_ids]) if len(epoch_ids) else np.zeros((0, 1), np.int64)
         batches = tf.data.Dataset.from_tensor_slices((epoch_ids, orders)).flat_map(
-            lambda epoch, order: tf.data.Dataset.from_tensor_slices(order).batch(self.batch_size).map(
-                lambda batch: (epoch, batch)))
+            lambda epoch, order: (
+                tf.data.Dataset.from_tensor_slices(order).batch(self.batch_size).map(lambda batch: (epoch, batch))
+            )
+        )
         fetch = _batch_fetcher(self.images, self.masks, self.augmentation)
-        return batches.map(fetch, num_parallel_calls=tf.data.AUTOTUNE,
-                           deterministic=self.deterministic).prefetch(tf.data.AUTOTUNE)
+        return batches.map(fetch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=self.deterministic).prefetch(
+            tf.data.AUTOTUNE
+        )
 
 
 def validation_dataset(images: np.ndarray, masks: np.ndarray, rows: np.ndarray, batch_size: int) -> tf.data.Dataset:
     """The given rows once, in order, unaugmented."""
     batches = tf.data.Dataset.from_tensor_slices(np.asarray(rows, dtype=np.int64)).batch(batch_size)
     fetch = _batch_fetcher(images, masks, None)
-    return batches.map(lambda batch: fetch(0, batch), num_parallel_calls=tf.data.AUTOTUNE,
-                       deterministic=True).prefetch(tf.data.AUTOTUNE)
+    return batches.map(lambda batch: fetch(0, batch), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
+        tf.data.AUTOTUNE
+    )
 
 
 def _batch_fetcher(images: np.ndarray, masks: np.ndarray, augmentation: SeededAugmentation | None):
@@ -65,8 +69,10 @@ def _batch_fetcher(images: np.ndarray, masks: np.ndarray, augmentation: SeededAu
     def load(epoch, batch_rows):
         pairs = [(images[row], masks[row]) for row in batch_rows]
         if augmentation is not None:
-            pairs = [augmentation(np.ascontiguousarray(image), np.ascontiguousarray(mask), int(epoch), int(row))
-                     for (image, mask), row in zip(pairs, batch_rows)]
+            pairs = [
+                augmentation(np.ascontiguousarray(image), np.ascontiguousarray(mask), int(epoch), int(row))
+                for (image, mask), row in zip(pairs, batch_rows)
+            ]
         return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
     def fetch(epoch, batch_rows):
@@ -78,11 +84,12 @@ def _batch_fetcher(images: np.ndarray, masks: np.ndarray, augmentation: SeededAu
     return fetch
 
 
-def predict_probabilities(model: keras.Model, images: np.ndarray, rows: np.ndarray, batch_size: int,
-                          flip_tta: bool = False) -> Iterator[tuple[int, np.ndarray]]:
+def predict_probabilities(
+    model: keras.Model, images: np.ndarray, rows: np.ndarray, batch_size: int, flip_tta: bool = False
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (row, probability map (H, W)) batch by batch, optionally averaging with the mirrored image."""
     for start in range(0, len(rows), batch_size):
-        batch_rows = rows[start:start + batch_size]
+        batch_rows = rows[start : start + batch_size]
         batch = images[batch_rows].astype(np.float32) / 255.0
         yield from zip(batch_rows, predict_batch(model, batch, flip_tta))
 

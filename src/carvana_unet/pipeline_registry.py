@@ -6,6 +6,6 @@ from kedro.pipeline import Pipeline
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Every folder under pipelines/ is a pipeline; the default runs all but `generate`."""
-    pipelines = find_pipelines()
+    pipelines = find_pipelines(raise_errors=True)  # a pipeline that fails to import is an error, not left out
     pipelines["__default__"] = sum(p for name, p in pipelines.items() if name != "generate")
     return pipelines

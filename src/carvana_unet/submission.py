@@ -62,8 +62,10 @@ def _row_offsets(partial: Path) -> dict[str, int]:
                 duplicates.append(name)
             offsets[name] = handle.tell() - len(line)
     if duplicates:
-        raise ValueError(f"{partial}: {len(duplicates)} images have more than one row, e.g. {duplicates[:3]}: "
-                         "delete the file to write the submission afresh")
+        raise ValueError(
+            f"{partial}: {len(duplicates)} images have more than one row, e.g. {duplicates[:3]}: "
+            "delete the file to write the submission afresh"
+        )
     return offsets
 
 
@@ -76,8 +78,10 @@ def finalise(partial: Path, path: Path, expected: list[str]) -> None:
     if offsets.keys() != set(expected):
         missing = sorted(set(expected) - offsets.keys())[:5]
         extra = sorted(offsets.keys() - set(expected))[:5]
-        raise ValueError(f"submission rows do not match sample_submission.csv: {len(offsets)} rows for "
-                         f"{len(expected)} images, missing e.g. {missing}, unexpected e.g. {extra}")
+        raise ValueError(
+            f"submission rows do not match sample_submission.csv: {len(offsets)} rows for "
+            f"{len(expected)} images, missing e.g. {missing}, unexpected e.g. {extra}"
+        )
     staging = path.with_name(path.name + ".tmp")
     with partial.open("rb") as source, staging.open("w", newline="") as target:
         writer = csv.writer(target, lineterminator="\n")

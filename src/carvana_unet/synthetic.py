@@ -117,8 +117,12 @@ def car_view(car: CarSpec, angle: int, width: int, height: int) -> View:
 
 def _rounded_box(x0: float, y0: float, x1: float, y1: float, radius: float) -> np.ndarray:
     corners = []
-    for cx, cy, start in ((x1 - radius, y0 + radius, -90), (x1 - radius, y1 - radius, 0),
-                          (x0 + radius, y1 - radius, 90), (x0 + radius, y0 + radius, 180)):
+    for cx, cy, start in (
+        (x1 - radius, y0 + radius, -90),
+        (x1 - radius, y1 - radius, 0),
+        (x0 + radius, y1 - radius, 90),
+        (x0 + radius, y0 + radius, 180),
+    ):
         for step in range(0, 91, 15):
             a = math.radians(start + step)
             corners.append((cx + radius * math.cos(a), cy + radius * math.sin(a)))
@@ -148,14 +152,22 @@ def render_photo(car: CarSpec, view: View, width: int, height: int, rng: np.rand
     photo = np.repeat(np.broadcast_to(backdrop, (height, width))[..., None], 3, axis=2).copy()
     # The shadow darkens the floor around the car's base; it is not in the mask.
     small = np.zeros((height // 8, width // 8), dtype=np.float32)
-    cv2.ellipse(small, (view.centre_x // 8, view.ground_y // 8),
-                (max(int(view.half_width * 1.1) // 8, 1), max(height // 60, 1)), 0, 0, 360, 1.0, -1)
+    cv2.ellipse(
+        small,
+        (view.centre_x // 8, view.ground_y // 8),
+        (max(int(view.half_width * 1.1) // 8, 1), max(height // 60, 1)),
+        0,
+        0,
+        360,
+        1.0,
+        -1,
+    )
     small = cv2.GaussianBlur(small, (0, 0), sigmaX=3)
     shadow = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
     photo *= (1.0 - 0.55 * shadow)[..., None]
 
     paint = np.zeros_like(photo)
-    shade = (1.15 - 0.35 * rows)  # lit from above
+    shade = 1.15 - 0.35 * rows  # lit from above
     layer = _fill_body(np.zeros((height, width), dtype=np.uint8), view)
     # Panels curve away from the camera at the silhouette and catch less light, as on a
     # real car: without that rim a white car on the white backdrop has no edge at all.
@@ -217,14 +229,16 @@ class SyntheticCarvana:
         rng = np.random.default_rng(self.seed + 1)
         rows = []
         for car in self.train_cars + self.test_cars:
-            rows.append({
-                "id": car.car_id,
-                "year": float(rng.integers(2000, 2017)),
-                "make": str(rng.choice(MAKES)),
-                "model": f"Model {rng.integers(1, 9)}",
-                "trim1": str(rng.choice(["Base", "LX", "Sport", None])),
-                "trim2": None,
-            })
+            rows.append(
+                {
+                    "id": car.car_id,
+                    "year": float(rng.integers(2000, 2017)),
+                    "make": str(rng.choice(MAKES)),
+                    "model": f"Model {rng.integers(1, 9)}",
+                    "trim1": str(rng.choice(["Base", "LX", "Sport", None])),
+                    "trim2": None,
+                }
+            )
         return pd.DataFrame(rows)
 
     def train_masks_csv(self) -> pd.DataFrame:
@@ -236,8 +250,9 @@ class SyntheticCarvana:
         return pd.DataFrame({"img": [f"{i}.jpg" for i in ids], "rle_mask": ["1 1"] * len(ids)})
 
 
-def make_dataset(n_train_cars: int, n_test_cars: int, width: int = 1918, height: int = 1280,
-                 seed: int = 0) -> SyntheticCarvana:
+def make_dataset(
+    n_train_cars: int, n_test_cars: int, width: int = 1918, height: int = 1280, seed: int = 0
+) -> SyntheticCarvana:
     """Describe a seeded dataset; nothing is drawn until an image is asked for."""
     if min(n_train_cars, n_test_cars) < 1 or min(width, height) < 32:
         raise ValueError("need at least one train and one test car, and images of at least 32x32 pixels")

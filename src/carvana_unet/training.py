@@ -19,17 +19,6 @@ from carvana_unet.model.unet import build_unet
 log = logging.getLogger(__name__)
 
 
-def check_options(options: dict[str, Any]) -> None:
-    """Reject values Keras would only fail on later, naming the parameter."""
-    for key in ("epochs", "batch_size"):
-        if not isinstance(options[key], int) or options[key] < 1:
-            raise ValueError(f"training.{key} must be a positive integer, got {options[key]!r}")
-    if options["learning_rate"] <= 0:
-        raise ValueError(f"training.learning_rate must be positive, got {options['learning_rate']}")
-    if options["distribute"] not in ("none", "mirrored"):
-        raise ValueError(f"training.distribute must be 'none' or 'mirrored', got {options['distribute']!r}")
-
-
 def strategy_for(name: str) -> tf.distribute.Strategy:
     return tf.distribute.MirroredStrategy() if name == "mirrored" else tf.distribute.get_strategy()
 
@@ -40,7 +29,9 @@ def compile_unet(architecture: dict[str, Any], height: int, width: int, options:
     if options.get("deterministic", True):
         # Same speed on CPU here; on GPU some kernels get slower or refuse to run (they say which).
         tf.config.experimental.enable_op_determinism()
-    model = build_unet(height, width, **{k: architecture[k] for k in ("depth", "base_filters", "normalization", "dropout")})
+    model = build_unet(
+        height, width, **{k: architecture[k] for k in ("depth", "base_filters", "normalization", "dropout")}
+    )
     config = {"learning_rate": options["learning_rate"]}
     if options.get("gradient_accumulation_steps", 1) > 1:
         # Weights move once every N batches, by the mean gradient: batch 1 behaves like batch N (BatchNorm aside).
@@ -48,8 +39,12 @@ def compile_unet(architecture: dict[str, Any], height: int, width: int, options:
     optimizer = keras.optimizers.get({"class_name": options["optimizer"], "config": config})
     loss = BceDiceLoss(options["loss"]["bce_weight"], options["loss"]["dice_weight"])
     # XLA ("auto" turns it on under TensorFlow) trains slower on CPU; a GPU user may switch it on.
-    model.compile(optimizer=optimizer, loss=loss, metrics=[keras.metrics.MeanMetricWrapper(dice_coefficient, name="dice")],
-                  jit_compile=options.get("jit_compile", False))
+    model.compile(
+        optimizer=optimizer,
+        loss=loss,
+        metrics=[keras.metrics.MeanMetricWrapper(dice_coefficient, name="dice")],
+        jit_compile=options.get("jit_compile", False),
+    )
     return model
 
 
@@ -85,8 +80,9 @@ def callbacks(options: dict[str, Any], checkpoint_dir: Path) -> list[keras.callb
     return [
         # Saves the whole training state every epoch; on restart fit() continues from it.
         keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=True),
-        keras.callbacks.ModelCheckpoint(str(checkpoint_dir / "best.weights.h5"), monitor=monitor,
-                                        save_best_only=True, save_weights_only=True),
+        keras.callbacks.ModelCheckpoint(
+            str(checkpoint_dir / "best.weights.h5"), monitor=monitor, save_best_only=True, save_weights_only=True
+        ),
         keras.callbacks.ReduceLROnPlateau(monitor=monitor, **options["reduce_lr"]),
         keras.callbacks.EarlyStopping(monitor=monitor, **options["early_stopping"]),
         # Appends, so a resumed run's history still holds the epochs before the kill.
@@ -100,8 +96,14 @@ def resume_epoch(checkpoint_dir: Path) -> int:
     return int(json.loads(metadata.read_text())["epoch"]) if metadata.exists() else 0
 
 
-def fit(model: keras.Model, feed: TrainingFeed, validation_data, options: dict[str, Any],
-        checkpoint_dir: Path, extra_callbacks: tuple = ()) -> pd.DataFrame:
+def fit(
+    model: keras.Model,
+    feed: TrainingFeed,
+    validation_data,
+    options: dict[str, Any],
+    checkpoint_dir: Path,
+    extra_callbacks: tuple = (),
+) -> pd.DataFrame:
     """Train (resuming from a backup when one is left), then load the best weights.
 
     Returns one row of metrics per epoch, those of an interrupted earlier attempt included.
@@ -110,9 +112,15 @@ def fit(model: keras.Model, feed: TrainingFeed, validation_data, options: dict[s
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     run_callbacks = callbacks(options, checkpoint_dir) + list(extra_callbacks)
     train_data = feed.dataset(resume_epoch(checkpoint_dir), options["epochs"])
-    model.fit(train_data, validation_data=validation_data, epochs=options["epochs"],
-              steps_per_epoch=feed.steps_per_epoch, shuffle=False,  # the feed shuffles, by seed
-              callbacks=run_callbacks, verbose=2)
+    model.fit(
+        train_data,
+        validation_data=validation_data,
+        epochs=options["epochs"],
+        steps_per_epoch=feed.steps_per_epoch,
+        shuffle=False,  # the feed shuffles, by seed
+        callbacks=run_callbacks,
+        verbose=2,
+    )
     best = checkpoint_dir / "best.weights.h5"
     if best.exists():
         model.load_weights(str(best))

@@ -12,8 +12,14 @@ from keras import layers
 PRESETS: dict[str, dict[str, Any]] = {
     "cpu-small": {"depth": 4, "base_filters": 16, "normalization": "batch", "dropout": 0.0},
     "cpu-quality": {"depth": 5, "base_filters": 16, "normalization": "batch", "dropout": 0.0},
-    "reference-1024": {"depth": 7, "base_filters": 8, "normalization": "batch", "dropout": 0.0,
-                       "height": 1024, "width": 1024},
+    "reference-1024": {
+        "depth": 7,
+        "base_filters": 8,
+        "normalization": "batch",
+        "dropout": 0.0,
+        "height": 1024,
+        "width": 1024,
+    },
 }
 NORMALIZATIONS = ("batch", "group", "none")
 GROUPS = 8  # group norm: at most this many groups of channels (fewer when a layer has fewer channels)
@@ -38,8 +44,15 @@ def conv_block(x: keras.KerasTensor, filters: int, normalization: str, dropout: 
     return x
 
 
-def build_unet(height: int, width: int, depth: int = 4, base_filters: int = 16, normalization: str = "batch",
-               dropout: float = 0.0, channels: int = 3) -> keras.Model:
+def build_unet(
+    height: int,
+    width: int,
+    depth: int = 4,
+    base_filters: int = 16,
+    normalization: str = "batch",
+    dropout: float = 0.0,
+    channels: int = 3,
+) -> keras.Model:
     """Encoder of `depth` poolings, a bottleneck, a mirrored decoder; sigmoid output of shape (H, W, 1)."""
     if depth < 1 or base_filters < 1:
         raise ValueError(f"depth and base_filters must be positive, got {depth} and {base_filters}")
@@ -47,9 +60,10 @@ def build_unet(height: int, width: int, depth: int = 4, base_filters: int = 16, 
         raise ValueError(f"model normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
     step = 2**depth
     if height % step or width % step:
+        example = f"{height // step * step or step}x{width // step * step or step}"
         raise ValueError(
             f"input {height}x{width} does not divide by 2**depth = {step}: choose a height and width that are "
-            f"multiples of {step} (e.g. {height // step * step or step}x{width // step * step or step}) or a smaller depth"
+            f"multiples of {step} (e.g. {example}) or a smaller depth"
         )
     inputs = keras.Input((height, width, channels), name="image")
     x, skips = inputs, []

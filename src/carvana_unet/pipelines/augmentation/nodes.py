@@ -9,14 +9,16 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from carvana_unet import augment  # noqa: E402
 from carvana_unet.cache import ImageCache  # noqa: E402
+from carvana_unet.pipelines.augmentation.params import AugmentationParams  # noqa: E402
 
 
-def build_augmentation(options: dict[str, Any]) -> dict[str, Any]:
+def build_augmentation(options: AugmentationParams) -> dict[str, Any]:
     """The transform as albumentations' JSON, so training in another run applies exactly it."""
-    return augment.to_config(augment.build_transform(options["steps"], options["seed"]))
+    return augment.to_config(augment.build_transform(options.steps, options.seed))
 
 
 def _overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -25,12 +27,12 @@ def _overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return tinted.astype(np.uint8)
 
 
-def preview_augmentation(transform_config: dict[str, Any], cache: ImageCache, options: dict[str, Any]):
+def preview_augmentation(transform_config: dict[str, Any], cache: ImageCache, options: AugmentationParams) -> Figure:
     """A grid: each row an original with its mask in red, then random augmented draws."""
     transform = augment.from_config(transform_config)
     train_rows = cache.rows("train")
-    rows = train_rows[:: max(1, len(train_rows) // options["preview_images"])][: options["preview_images"]]
-    columns = 1 + options["preview_draws"]
+    rows = train_rows[:: max(1, len(train_rows) // options.preview_images)][: options.preview_images]
+    columns = 1 + options.preview_draws
     figure, axes = plt.subplots(len(rows), columns, figsize=(3 * columns, 2.2 * len(rows)), squeeze=False)
     for r, row in enumerate(rows):
         image, mask = np.array(cache.images[row]), np.array(cache.masks[row])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 import keras
 import matplotlib
@@ -20,24 +19,25 @@ from carvana_unet.cache import ImageCache  # noqa: E402
 from carvana_unet.dice import dice  # noqa: E402
 from carvana_unet.input_pipeline import predict_probabilities  # noqa: E402
 from carvana_unet.layout import image_id_to_mask_key  # noqa: E402
+from carvana_unet.pipelines.evaluation.params import EvaluationParams  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 
-def _full_size_probabilities(model, cache: ImageCache, rows: np.ndarray, options: dict[str, Any]):
-    for row, probabilities in predict_probabilities(model, cache.images, rows, options["batch_size"],
-                                                    options["flip_tta"]):
+def _full_size_probabilities(model, cache: ImageCache, rows: np.ndarray, options: EvaluationParams):
+    for row, probabilities in predict_probabilities(model, cache.images, rows, options.batch_size, options.flip_tta):
         meta = cache.index.iloc[row]
         yield row, imaging.to_original_size(probabilities, int(meta.height), int(meta.width), meta.aspect)
 
 
-def score_validation(model: keras.Model, cache: ImageCache, train_masks: dict[str, Callable],
-                     options: dict[str, Any]) -> pd.DataFrame:
+def score_validation(
+    model: keras.Model, cache: ImageCache, train_masks: dict[str, Callable], options: EvaluationParams
+) -> pd.DataFrame:
     """One row per validation image: Dice at each candidate threshold, against the original GIF."""
     rows = cache.rows("validation")
     if not len(rows):
         raise ValueError("no validation images: set ingestion.validation_fraction above 0 to evaluate")
-    thresholds = options["thresholds"]
+    thresholds = options.thresholds
     records = []
     predictions = _full_size_probabilities(model, cache, rows, options)
     for row, probabilities in tqdm(predictions, total=len(rows), desc="scoring at full size", unit="img"):
@@ -49,15 +49,13 @@ def score_validation(model: keras.Model, cache: ImageCache, train_masks: dict[st
     return pd.DataFrame(records)
 
 
-def summarize(scores: pd.DataFrame, options: dict[str, Any]) -> tuple[pd.DataFrame, dict, dict, dict]:
+def summarize(scores: pd.DataFrame, options: EvaluationParams) -> tuple[pd.DataFrame, dict, dict, dict]:
     """Pick the threshold (best mean Dice unless fixed) and report mean, median, min and per angle."""
     columns = [c for c in scores.columns if c.startswith("dice@")]
-    if options["threshold"] == "auto":
+    if options.threshold == "auto":
         best = max(columns, key=lambda c: scores[c].mean())
-    else:
-        best = f"dice@{float(options['threshold']):g}"
-        if best not in columns:
-            raise ValueError(f"evaluation.threshold {options['threshold']} is not among evaluation.thresholds")
+    else:  # EvaluationParams guarantees it is one of the thresholds scored
+        best = f"dice@{float(options.threshold):g}"
     threshold = float(best.split("@")[1])
     per_image = scores[["image_id", "car_id", "angle"]].assign(dice=scores[best])
     per_angle = per_image.groupby("angle")["dice"].mean()
@@ -69,10 +67,17 @@ def summarize(scores: pd.DataFrame, options: dict[str, Any]) -> tuple[pd.DataFra
         "images": len(per_image),
         "dice_per_angle": {f"{angle:02d}": float(value) for angle, value in per_angle.items()},
     }
-    log.info("validation Dice at full resolution: mean %.4f, median %.4f, min %.4f (threshold %.2f)",
-             metrics["dice_mean"], metrics["dice_median"], metrics["dice_min"], threshold)
+    log.info(
+        "validation Dice at full resolution: mean %.4f, median %.4f, min %.4f (threshold %.2f)",
+        metrics["dice_mean"],
+        metrics["dice_median"],
+        metrics["dice_min"],
+        threshold,
+    )
     mlflow_metrics = {f"eval_{k}": {"value": v, "step": 0} for k, v in metrics.items() if k != "dice_per_angle"}
-    mlflow_metrics.update({f"eval_dice_angle_{a}": {"value": v, "step": 0} for a, v in metrics["dice_per_angle"].items()})
+    mlflow_metrics.update(
+        {f"eval_dice_angle_{a}": {"value": v, "step": 0} for a, v in metrics["dice_per_angle"].items()}
+    )
     return per_image, metrics, mlflow_metrics, {"threshold": threshold}
 
 
@@ -87,15 +92,22 @@ def plot_dice_histogram(per_image: pd.DataFrame):
     return figure
 
 
-def plot_worst(per_image: pd.DataFrame, model: keras.Model, cache: ImageCache, train_masks: dict[str, Callable],
-               threshold: dict[str, float], options: dict[str, Any]):
+def plot_worst(
+    per_image: pd.DataFrame,
+    model: keras.Model,
+    cache: ImageCache,
+    train_masks: dict[str, Callable],
+    threshold: dict[str, float],
+    options: EvaluationParams,
+):
     """The worst images: truth in green, prediction in red, overlap in yellow."""
-    worst = per_image.nsmallest(options["worst_images"], "dice")
+    worst = per_image.nsmallest(options.worst_images, "dice")
     position = {image_id: i for i, image_id in enumerate(cache.index["image_id"])}
     rows = np.array([position[i] for i in worst["image_id"]])
     figure, axes = plt.subplots(len(rows), 1, figsize=(7, 3.2 * len(rows)), squeeze=False)
-    for axis, (row, probabilities), score in zip(axes[:, 0], _full_size_probabilities(model, cache, rows, options),
-                                                 worst["dice"]):
+    for axis, (row, probabilities), score in zip(
+        axes[:, 0], _full_size_probabilities(model, cache, rows, options), worst["dice"]
+    ):
         meta = cache.index.iloc[row]
         truth = imaging.to_mask_array(train_masks[image_id_to_mask_key(meta.image_id)]()).astype(bool)
         predicted = probabilities > threshold["threshold"]

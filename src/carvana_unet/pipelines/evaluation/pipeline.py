@@ -6,15 +6,32 @@ from carvana_unet.pipelines.evaluation.nodes import plot_dice_histogram, plot_wo
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(score_validation, ["unet_model", "training_cache", "raw_train_masks", "params:evaluation"],
-                 "dice_by_threshold", name="score_validation"),
-            Node(summarize, ["dice_by_threshold", "params:evaluation"],
-                 ["dice_per_image", "evaluation_metrics", "evaluation_mlflow_metrics", "decision_threshold"],
-                 name="summarize_dice"),
+            Node(
+                score_validation,
+                ["unet_model", "training_cache", "raw_train_masks", "params:evaluation"],
+                "dice_by_threshold",
+                name="score_validation",
+            ),
+            Node(
+                summarize,
+                ["dice_by_threshold", "params:evaluation"],
+                ["dice_per_image", "evaluation_metrics", "evaluation_mlflow_metrics", "decision_threshold"],
+                name="summarize_dice",
+            ),
             Node(plot_dice_histogram, "dice_per_image", "dice_histogram", name="plot_dice_histogram"),
-            Node(plot_worst, ["dice_per_image", "unet_model", "training_cache", "raw_train_masks",
-                              "decision_threshold", "params:evaluation"],
-                 "worst_predictions", name="plot_worst_predictions"),
+            Node(
+                plot_worst,
+                [
+                    "dice_per_image",
+                    "unet_model",
+                    "training_cache",
+                    "raw_train_masks",
+                    "decision_threshold",
+                    "params:evaluation",
+                ],
+                "worst_predictions",
+                name="plot_worst_predictions",
+            ),
         ],
         tags="evaluation",
     )

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 import pandas as pd
 from PIL import Image
 
 from carvana_unet import synthetic
 from carvana_unet.layout import image_id_to_mask_key
+from carvana_unet.pipelines.generate.params import SyntheticParams
 
 
-def generate_synthetic_carvana(options: dict[str, Any]) -> tuple[dict, dict, dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def generate_synthetic_carvana(
+    options: SyntheticParams,
+) -> tuple[dict, dict, dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Describe the dataset and hand each image to the catalog as a loader to call when saving."""
-    data = synthetic.make_dataset(
-        options["train_cars"], options["test_cars"], options["width"], options["height"], options["seed"])
+    data = synthetic.make_dataset(options.train_cars, options.test_cars, options.width, options.height, options.seed)
 
     def photo(image_id: str) -> Image.Image:
         return Image.fromarray(data.photo(image_id))

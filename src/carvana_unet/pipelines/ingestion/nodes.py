@@ -13,18 +13,16 @@ from tqdm.auto import tqdm
 from carvana_unet import imaging
 from carvana_unet.cache import ResizedSamples
 from carvana_unet.layout import CarvanaDataError, mask_key_to_image_id, parse_image_id
+from carvana_unet.pipelines.ingestion.params import IngestionParams
 
 log = logging.getLogger(__name__)
 Loaders = dict[str, Callable[[], Any]]
-BAD_INPUT_MODES = ("error", "skip")
 
 
 def index_images(
-    train_images: Loaders, train_masks: Loaders, metadata: pd.DataFrame, options: dict[str, Any]
+    train_images: Loaders, train_masks: Loaders, metadata: pd.DataFrame, options: IngestionParams
 ) -> tuple[pd.DataFrame, list[dict[str, str]]]:
     """Pair photos with masks by name and join metadata.csv; nothing is decoded yet."""
-    if options["on_bad_input"] not in BAD_INPUT_MODES:
-        raise ValueError(f"ingestion.on_bad_input must be one of {BAD_INPUT_MODES}, got {options['on_bad_input']!r}")
     problems = []
     mask_ids = {mask_key_to_image_id(key): key for key in train_masks}
     for image_id in sorted(set(train_images) - set(mask_ids)):
@@ -56,29 +54,37 @@ def _inspect(train_images: Loaders, train_masks: Loaders, row: pd.Series) -> dic
     except Exception as error:  # noqa: BLE001
         return {"file": f"{row.mask_key}.gif", "problem": f"unreadable or truncated mask ({error})"}
     if mask.shape[:2] != image.shape[:2]:
-        return {"file": f"{row.mask_key}.gif",
-                "problem": f"mask is {mask.shape[1]}x{mask.shape[0]} but its image is {image.shape[1]}x{image.shape[0]}"}
+        return {
+            "file": f"{row.mask_key}.gif",
+            "problem": f"mask is {mask.shape[1]}x{mask.shape[0]} but its image is {image.shape[1]}x{image.shape[0]}",
+        }
     values = np.unique(mask)
     if mask.ndim != 2 or not set(values.tolist()) <= {0, 1}:
-        return {"file": f"{row.mask_key}.gif",
-                "problem": f"mask is not binary 0/1 (values {values[:6].tolist()}); Kaggle masks are palette GIFs"}
+        return {
+            "file": f"{row.mask_key}.gif",
+            "problem": f"mask is not binary 0/1 (values {values[:6].tolist()}); Kaggle masks are palette GIFs",
+        }
     return {"height": image.shape[0], "width": image.shape[1]}
 
 
 def validate_images(
-    index: pd.DataFrame, index_problems: list[dict[str, str]], train_images: Loaders, train_masks: Loaders,
-    options: dict[str, Any],
+    index: pd.DataFrame,
+    index_problems: list[dict[str, str]],
+    train_images: Loaders,
+    train_masks: Loaders,
+    options: IngestionParams,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Decode every pair once; stop on any problem, or skip and report it when allowed."""
     results = imaging.bounded_map(
-        lambda row: _inspect(train_images, train_masks, row), (r for r in index.itertuples()), options["workers"])
+        lambda row: _inspect(train_images, train_masks, row), (r for r in index.itertuples()), options.workers
+    )
     checked = list(tqdm(results, total=len(index), desc="validating", unit="img"))
     problems = index_problems + [r for r in checked if "problem" in r]
     good = [i for i, r in enumerate(checked) if "problem" not in r]
     valid = index.iloc[good].copy()
     valid["height"] = [checked[i]["height"] for i in good]
     valid["width"] = [checked[i]["width"] for i in good]
-    if problems and options["on_bad_input"] == "error":
+    if problems and options.on_bad_input == "error":
         listing = "\n".join(f"  {p['file']}: {p['problem']}" for p in problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         raise CarvanaDataError(
@@ -93,14 +99,12 @@ def validate_images(
     return valid.reset_index(drop=True), report
 
 
-def split_by_car(index: pd.DataFrame, options: dict[str, Any]) -> pd.DataFrame:
+def split_by_car(index: pd.DataFrame, options: IngestionParams) -> pd.DataFrame:
     """Put all angles of a car on one side, so validation Dice is measured on unseen cars."""
-    fraction = options["validation_fraction"]
-    if not 0 <= fraction < 1:
-        raise ValueError(f"ingestion.validation_fraction must be in [0, 1), got {fraction}")
+    fraction = options.validation_fraction
     cars = np.array(sorted(index["car_id"].unique()))
     n_validation = max(1, round(fraction * len(cars))) if fraction > 0 and len(cars) > 1 else 0
-    shuffled = np.random.default_rng(options["split_seed"]).permutation(cars)
+    shuffled = np.random.default_rng(options.split_seed).permutation(cars)
     validation_cars = set(shuffled[:n_validation])
     split = index.copy()
     split["split"] = np.where(split["car_id"].isin(validation_cars), "validation", "train")
@@ -109,12 +113,10 @@ def split_by_car(index: pd.DataFrame, options: dict[str, Any]) -> pd.DataFrame:
 
 
 def resize_for_model(
-    index: pd.DataFrame, train_images: Loaders, train_masks: Loaders, options: dict[str, Any]
+    index: pd.DataFrame, train_images: Loaders, train_masks: Loaders, options: IngestionParams
 ) -> ResizedSamples:
     """A lazy stream of resized pairs: the cache dataset pulls them one by one while writing."""
-    height, width, aspect = options["input_height"], options["input_width"], options["aspect"]
-    if aspect not in imaging.ASPECT_MODES:
-        raise ValueError(f"ingestion.aspect must be one of {imaging.ASPECT_MODES}, got {aspect!r}")
+    height, width, aspect = options.input_height, options.input_width, options.aspect
 
     def resize(row) -> tuple[np.ndarray, np.ndarray]:
         image = imaging.decode_to_model_size(train_images[row.image_id](), height, width, aspect)[0]
@@ -122,7 +124,7 @@ def resize_for_model(
         return image, imaging.to_model_size(mask, height, width, aspect, is_mask=True)
 
     def stream():
-        resized = imaging.bounded_map(resize, index.itertuples(), options["workers"])
+        resized = imaging.bounded_map(resize, index.itertuples(), options.workers)
         yield from tqdm(resized, total=len(index), desc=f"resizing to {width}x{height}", unit="img")
 
     cached_index = index.drop(columns=["mask_key"]).assign(aspect=aspect)

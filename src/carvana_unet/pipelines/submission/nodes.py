@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from itertools import islice
-from typing import Any
 
 import keras
 import numpy as np
@@ -15,13 +14,21 @@ from tqdm.auto import tqdm
 from carvana_unet import imaging, rle
 from carvana_unet.input_pipeline import predict_batch
 from carvana_unet.layout import CarvanaDataError
+from carvana_unet.pipelines.ingestion.params import IngestionParams
+from carvana_unet.pipelines.submission.params import SubmissionParams
 from carvana_unet.submission import Row, SubmissionRows
 
 log = logging.getLogger(__name__)
 
 
-def make_submission(model: keras.Model, test_images: dict[str, Callable], sample_submission: pd.DataFrame,
-                    threshold: dict[str, float], ingestion: dict[str, Any], options: dict[str, Any]) -> SubmissionRows:
+def make_submission(
+    model: keras.Model,
+    test_images: dict[str, Callable],
+    sample_submission: pd.DataFrame,
+    threshold: dict[str, float],
+    ingestion: IngestionParams,
+    options: SubmissionParams,
+) -> SubmissionRows:
     """Rows in sample_submission.csv's order, produced lazily as the submission dataset writes them.
 
     Reading and resizing run ahead in threads, prediction runs on the main thread, and the
@@ -30,20 +37,30 @@ def make_submission(model: keras.Model, test_images: dict[str, Callable], sample
     names = sample_submission["img"].astype(str).tolist()
     missing = [n for n in names if n.removesuffix(".jpg") not in test_images]
     if missing:
-        raise CarvanaDataError(f"{len(missing)} images of sample_submission.csv are not in the test folder, "
-                               f"e.g. {missing[:3]}: check globals test_images_folder and raw_dir")
+        raise CarvanaDataError(
+            f"{len(missing)} images of sample_submission.csv are not in the test folder, "
+            f"e.g. {missing[:3]}: check globals test_images_folder and raw_dir"
+        )
     height, width = model.input_shape[1:3]
-    aspect, cut, batch_size, workers = ingestion["aspect"], threshold["threshold"], options["batch_size"], options["workers"]
+    aspect, cut, batch_size, workers = (
+        ingestion.aspect,
+        threshold["threshold"],
+        options.batch_size,
+        options.workers,
+    )
     unreadable: list[str] = []
 
     def load(name: str):
         try:
-            image, (full_h, full_w) = imaging.decode_to_model_size(test_images[name.removesuffix(".jpg")](),
-                                                                   height, width, aspect)
+            image, (full_h, full_w) = imaging.decode_to_model_size(
+                test_images[name.removesuffix(".jpg")](), height, width, aspect
+            )
         except Exception as error:  # noqa: BLE001 - any decoder failure means the file is unusable
-            if options["on_unreadable"] != "empty":
-                raise CarvanaDataError(f"test image {name} is unreadable or truncated ({error}): replace it, or set "
-                                       "submission.on_unreadable: empty to submit an empty mask for it") from None
+            if options.on_unreadable != "empty":
+                raise CarvanaDataError(
+                    f"test image {name} is unreadable or truncated ({error}): replace it, or set "
+                    "submission.on_unreadable: empty to submit an empty mask for it"
+                ) from None
             unreadable.append(name)
             return name, None, 0, 0
         return name, image, full_h, full_w
@@ -52,8 +69,11 @@ def make_submission(model: keras.Model, test_images: dict[str, Callable], sample
         loaded = imaging.bounded_map(load, todo, workers, window=2 * batch_size)
         while batch := list(islice(loaded, batch_size)):
             readable = [item for item in batch if item[1] is not None]
-            probabilities = iter(predict_batch(model, np.stack([i[1] for i in readable]) / np.float32(255),
-                                               options["flip_tta"]) if readable else [])
+            probabilities = iter(
+                predict_batch(model, np.stack([i[1] for i in readable]) / np.float32(255), options.flip_tta)
+                if readable
+                else []
+            )
             for name, image, h, w in batch:
                 yield name, (next(probabilities) if image is not None else None), h, w
 

@@ -6,9 +6,19 @@ from carvana_unet.pipelines.submission.nodes import make_submission
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(make_submission, ["unet_model", "raw_test_images", "raw_sample_submission", "decision_threshold",
-                                   "params:ingestion", "params:submission"],
-                 "submission", name="make_submission"),
+            Node(
+                make_submission,
+                [
+                    "unet_model",
+                    "raw_test_images",
+                    "raw_sample_submission",
+                    "decision_threshold",
+                    "params:ingestion",
+                    "params:submission",
+                ],
+                "submission",
+                name="make_submission",
+            ),
         ],
         tags="submission",
     )
