@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import keras
@@ -62,11 +62,13 @@ def validation_dataset(images: np.ndarray, masks: np.ndarray, rows: np.ndarray, 
     )
 
 
-def _batch_fetcher(images: np.ndarray, masks: np.ndarray, augmentation: SeededAugmentation | None):
+def _batch_fetcher(
+    images: np.ndarray, masks: np.ndarray, augmentation: SeededAugmentation | None
+) -> Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
     """A tf.data map function: (epoch, cache rows) -> (images float32 in [0, 1], masks (N, H, W, 1))."""
     height, width = images.shape[1:3]
 
-    def load(epoch, batch_rows):
+    def load(epoch: np.int64, batch_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pairs = [(images[row], masks[row]) for row in batch_rows]
         if augmentation is not None:
             pairs = [
@@ -75,7 +77,7 @@ def _batch_fetcher(images: np.ndarray, masks: np.ndarray, augmentation: SeededAu
             ]
         return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
-    def fetch(epoch, batch_rows):
+    def fetch(epoch: tf.Tensor, batch_rows: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         image, mask = tf.numpy_function(load, [epoch, batch_rows], [tf.uint8, tf.uint8], stateful=False)
         image = tf.ensure_shape(image, (None, height, width, 3))
         mask = tf.ensure_shape(mask, (None, height, width))

@@ -99,7 +99,7 @@ def resume_epoch(checkpoint_dir: Path) -> int:
 def fit(
     model: keras.Model,
     feed: TrainingFeed,
-    validation_data,
+    validation_data: tf.data.Dataset | None,
     options: dict[str, Any],
     checkpoint_dir: Path,
     extra_callbacks: tuple = (),

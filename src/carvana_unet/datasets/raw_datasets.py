@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
 from kedro.io.core import DatasetError
 from kedro_datasets.pandas import CSVDataset
 from kedro_datasets.partitions import PartitionedDataset
@@ -16,7 +20,7 @@ RAW_DATA_HINT = (
 class RawImageFolder(PartitionedDataset):
     """A Kaggle image folder (train/, train_masks/, test/): one lazy loader per file."""
 
-    def load(self):
+    def load(self) -> dict[str, Callable[[], Any]]:
         try:
             return super().load()
         except DatasetError as error:
@@ -30,7 +34,7 @@ class RawImageFolder(PartitionedDataset):
 class RawCSVDataset(CSVDataset):
     """A Kaggle CSV (metadata.csv, sample_submission.csv, train_masks.csv)."""
 
-    def load(self):
+    def load(self) -> pd.DataFrame:
         if not self._exists():
             raise DatasetError(f"{self._filepath} is missing; {RAW_DATA_HINT}")
         return super().load()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
-from keras import ops
+from keras import KerasTensor, ops
 
 SMOOTH = 1.0
 
 
 @keras.saving.register_keras_serializable(package="carvana_unet")
-def dice_coefficient(y_true, y_pred):
+def dice_coefficient(y_true: KerasTensor, y_pred: KerasTensor) -> KerasTensor:
     """Soft Dice over each image, averaged over the batch (hard Dice when predictions are 0/1)."""
     y_true = ops.cast(y_true, y_pred.dtype)
     axes = tuple(range(1, len(y_pred.shape)))
@@ -26,10 +28,10 @@ class BceDiceLoss(keras.losses.Loss):
         super().__init__(name=name, **kwargs)
         self.bce_weight, self.dice_weight = bce_weight, dice_weight
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: KerasTensor, y_pred: KerasTensor) -> KerasTensor:
         y_true = ops.cast(y_true, y_pred.dtype)
         bce = ops.mean(keras.losses.binary_crossentropy(y_true, y_pred))
         return self.bce_weight * bce + self.dice_weight * (1.0 - dice_coefficient(y_true, y_pred))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "bce_weight": self.bce_weight, "dice_weight": self.dice_weight}

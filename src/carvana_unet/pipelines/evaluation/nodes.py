@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import keras
 import matplotlib
@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
 from carvana_unet import imaging  # noqa: E402
@@ -24,7 +25,9 @@ from carvana_unet.pipelines.evaluation.params import EvaluationParams  # noqa: E
 log = logging.getLogger(__name__)
 
 
-def _full_size_probabilities(model, cache: ImageCache, rows: np.ndarray, options: EvaluationParams):
+def _full_size_probabilities(
+    model: keras.Model, cache: ImageCache, rows: np.ndarray, options: EvaluationParams
+) -> Iterator[tuple[int, np.ndarray]]:
     for row, probabilities in predict_probabilities(model, cache.images, rows, options.batch_size, options.flip_tta):
         meta = cache.index.iloc[row]
         yield row, imaging.to_original_size(probabilities, int(meta.height), int(meta.width), meta.aspect)
@@ -81,7 +84,7 @@ def summarize(scores: pd.DataFrame, options: EvaluationParams) -> tuple[pd.DataF
     return per_image, metrics, mlflow_metrics, {"threshold": threshold}
 
 
-def plot_dice_histogram(per_image: pd.DataFrame):
+def plot_dice_histogram(per_image: pd.DataFrame) -> Figure:
     figure, axis = plt.subplots(figsize=(6, 3.5))
     axis.hist(per_image["dice"], bins=30, color="#3060a0")
     axis.axvline(per_image["dice"].mean(), color="crimson", label=f"mean {per_image['dice'].mean():.4f}")
@@ -99,7 +102,7 @@ def plot_worst(
     train_masks: dict[str, Callable],
     threshold: dict[str, float],
     options: EvaluationParams,
-):
+) -> Figure:
     """The worst images: truth in green, prediction in red, overlap in yellow."""
     worst = per_image.nsmallest(options.worst_images, "dice")
     position = {image_id: i for i, image_id in enumerate(cache.index["image_id"])}

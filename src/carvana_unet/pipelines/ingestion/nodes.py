@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -11,7 +11,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from carvana_unet import imaging
-from carvana_unet.cache import ResizedSamples
+from carvana_unet.cache import ResizedSamples, Sample
 from carvana_unet.layout import CarvanaDataError, mask_key_to_image_id, parse_image_id
 from carvana_unet.pipelines.ingestion.params import IngestionParams
 
@@ -118,12 +118,12 @@ def resize_for_model(
     """A lazy stream of resized pairs: the cache dataset pulls them one by one while writing."""
     height, width, aspect = options.input_height, options.input_width, options.aspect
 
-    def resize(row) -> tuple[np.ndarray, np.ndarray]:
+    def resize(row: Any) -> tuple[np.ndarray, np.ndarray]:  # a row of index.itertuples()
         image = imaging.decode_to_model_size(train_images[row.image_id](), height, width, aspect)[0]
         mask = np.asarray(train_masks[row.mask_key](), dtype=np.uint8)
         return image, imaging.to_model_size(mask, height, width, aspect, is_mask=True)
 
-    def stream():
+    def stream() -> Iterator[Sample]:
         resized = imaging.bounded_map(resize, index.itertuples(), options.workers)
         yield from tqdm(resized, total=len(index), desc=f"resizing to {width}x{height}", unit="img")
 

@@ -19,6 +19,7 @@ from carvana_unet.pipelines.submission.params import SubmissionParams
 from carvana_unet.submission import Row, SubmissionRows
 
 log = logging.getLogger(__name__)
+Loaded = tuple[str, np.ndarray | None, int, int]  # name, image or probabilities (None: unreadable), full h, w
 
 
 def make_submission(
@@ -50,7 +51,7 @@ def make_submission(
     )
     unreadable: list[str] = []
 
-    def load(name: str):
+    def load(name: str) -> Loaded:
         try:
             image, (full_h, full_w) = imaging.decode_to_model_size(
                 test_images[name.removesuffix(".jpg")](), height, width, aspect
@@ -65,7 +66,7 @@ def make_submission(
             return name, None, 0, 0
         return name, image, full_h, full_w
 
-    def predicted(todo: list[str]) -> Iterator[tuple[str, np.ndarray | None, int, int]]:
+    def predicted(todo: list[str]) -> Iterator[Loaded]:
         loaded = imaging.bounded_map(load, todo, workers, window=2 * batch_size)
         while batch := list(islice(loaded, batch_size)):
             readable = [item for item in batch if item[1] is not None]
@@ -77,7 +78,7 @@ def make_submission(
             for name, image, h, w in batch:
                 yield name, (next(probabilities) if image is not None else None), h, w
 
-    def encode(item) -> Row:
+    def encode(item: Loaded) -> Row:
         name, probabilities, h, w = item
         if probabilities is None:
             return name, "", 1, 1
