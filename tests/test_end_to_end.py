@@ -51,13 +51,16 @@ def test_mlflow_recorded_training_and_evaluation(project):
     assert raw_input.dataset.digest == trained.data.tags["data_version"][:36]
     artifacts = {a.path for a in client.list_artifacts(trained.info.run_id)}
     assert "unet.keras" in artifacts
-    assert "eval_dice_mean" in runs["evaluation"].data.metrics
+    assert {"eval_dice_mean", "eval_ceiling_hard_mean", "eval_ceiling_soft_mean"} <= set(
+        runs["evaluation"].data.metrics
+    )
 
 
 def test_metrics_json_has_the_keys_dvc_reads(project):
     metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
     assert {"dice_mean", "dice_median", "dice_min", "threshold", "dice_per_angle"} <= set(metrics)
     assert 0 <= metrics["dice_min"] <= metrics["dice_mean"] <= 1
+    assert 0.9 < metrics["ceiling_hard_mean"] <= metrics["ceiling_soft_mean"] <= 1
     assert len(metrics["dice_per_angle"]) == 16
     for figure in ("dice_histogram.png", "worst_predictions.png", "augmentation_preview.png"):
         assert (project / "data/08_reporting" / figure).stat().st_size > 1000

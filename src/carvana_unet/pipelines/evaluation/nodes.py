@@ -17,12 +17,14 @@ from tqdm.auto import tqdm  # noqa: E402
 
 from carvana_unet import imaging  # noqa: E402
 from carvana_unet.cache import ImageCache  # noqa: E402
+from carvana_unet.ceiling import resolution_ceilings  # noqa: E402
 from carvana_unet.dice import dice  # noqa: E402
 from carvana_unet.input_pipeline import predict_probabilities  # noqa: E402
 from carvana_unet.layout import image_id_to_mask_key  # noqa: E402
 from carvana_unet.pipelines.evaluation.params import EvaluationParams  # noqa: E402
 
 log = logging.getLogger(__name__)
+CEILINGS = ["ceiling_hard", "ceiling_soft"]
 
 
 def _full_size_probabilities(
@@ -36,11 +38,13 @@ def _full_size_probabilities(
 def score_validation(
     model: keras.Model, cache: ImageCache, train_masks: dict[str, Callable], options: EvaluationParams
 ) -> pd.DataFrame:
-    """One row per validation image: Dice at each candidate threshold, against the original GIF."""
+    """One row per validation image: Dice at each candidate threshold against the original GIF, and the
+    Dice the input size allows (the resolution ceilings, see carvana_unet.ceiling)."""
     rows = cache.rows("validation")
     if not len(rows):
         raise ValueError("no validation images: set ingestion.validation_fraction above 0 to evaluate")
     thresholds = options.thresholds
+    height, width = cache.images.shape[1:3]
     records = []
     predictions = _full_size_probabilities(model, cache, rows, options)
     for row, probabilities in tqdm(predictions, total=len(rows), desc="scoring at full size", unit="img"):
@@ -48,6 +52,7 @@ def score_validation(
         truth = imaging.to_mask_array(train_masks[image_id_to_mask_key(meta.image_id)]())
         record = {"image_id": meta.image_id, "car_id": meta.car_id, "angle": int(meta.angle)}
         record.update({f"dice@{t:g}": dice(probabilities > t, truth) for t in thresholds})
+        record.update(resolution_ceilings(truth, height, width, meta.aspect))
         records.append(record)
     return pd.DataFrame(records)
 
@@ -61,6 +66,7 @@ def summarize(scores: pd.DataFrame, options: EvaluationParams) -> tuple[pd.DataF
         best = f"dice@{float(options.threshold):g}"
     threshold = float(best.split("@")[1])
     per_image = scores[["image_id", "car_id", "angle"]].assign(dice=scores[best])
+    per_image[CEILINGS] = scores[CEILINGS]
     per_angle = per_image.groupby("angle")["dice"].mean()
     metrics = {
         "dice_mean": float(per_image["dice"].mean()),
@@ -69,13 +75,18 @@ def summarize(scores: pd.DataFrame, options: EvaluationParams) -> tuple[pd.DataF
         "threshold": threshold,
         "images": len(per_image),
         "dice_per_angle": {f"{angle:02d}": float(value) for angle, value in per_angle.items()},
+        # A perfect model at this input size: how much is lost to resolution, how much to the model.
+        **{f"{c}_mean": float(per_image[c].mean()) for c in CEILINGS},
     }
     log.info(
-        "validation Dice at full resolution: mean %.4f, median %.4f, min %.4f (threshold %.2f)",
+        "validation Dice at full resolution: mean %.4f, median %.4f, min %.4f (threshold %.2f); "
+        "the input size allows %.4f (soft targets %.4f)",
         metrics["dice_mean"],
         metrics["dice_median"],
         metrics["dice_min"],
         threshold,
+        metrics["ceiling_hard_mean"],
+        metrics["ceiling_soft_mean"],
     )
     mlflow_metrics = {f"eval_{k}": {"value": v, "step": 0} for k, v in metrics.items() if k != "dice_per_angle"}
     mlflow_metrics.update(
@@ -87,7 +98,13 @@ def summarize(scores: pd.DataFrame, options: EvaluationParams) -> tuple[pd.DataF
 def plot_dice_histogram(per_image: pd.DataFrame) -> Figure:
     figure, axis = plt.subplots(figsize=(6, 3.5))
     axis.hist(per_image["dice"], bins=30, color="#3060a0")
-    axis.axvline(per_image["dice"].mean(), color="crimson", label=f"mean {per_image['dice'].mean():.4f}")
+    axis.axvline(per_image["dice"].mean(), color="crimson", label=f"model: mean {per_image['dice'].mean():.4f}")
+    for column, style, label in (
+        ("ceiling_hard", "--", "input-size ceiling"),
+        ("ceiling_soft", ":", "soft-target ceiling"),
+    ):
+        mean = per_image[column].mean()
+        axis.axvline(mean, color="black", linestyle=style, label=f"{label}: mean {mean:.4f}")
     axis.set_xlabel("Dice per validation image (full resolution)")
     axis.set_ylabel("images")
     axis.legend()

@@ -1,0 +1,22 @@
+"""The resolution ceilings on masks whose answer is known."""
+
+import numpy as np
+import pytest
+
+from carvana_unet.ceiling import resolution_ceilings
+
+
+@pytest.mark.parametrize("aspect", ["stretch", "pad"])
+def test_a_band_on_the_block_grid_round_trips_exactly(aspect):
+    truth = np.zeros((64, 96), np.uint8)
+    truth[16:48] = 1  # whole rows of 8x8 blocks at an 8x12 model input: edges where the grid is
+    assert resolution_ceilings(truth, 8, 12, aspect) == {"ceiling_hard": 1.0, "ceiling_soft": 1.0}
+
+
+def test_off_grid_edges_and_thin_parts_cost_dice_and_soft_targets_win_some_back():
+    truth = np.zeros((64, 96), np.uint8)
+    truth[13:45] = 1  # edges 3 pixels off the block grid
+    truth[4:13, 50:53] = 1  # an antenna 3 pixels wide: under half of every block it crosses
+    ceilings = resolution_ceilings(truth, 8, 12, "stretch")
+    assert ceilings["ceiling_hard"] < 0.97
+    assert ceilings["ceiling_hard"] < ceilings["ceiling_soft"] < 1.0
