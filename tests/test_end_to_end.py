@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 import keras
 import mlflow
@@ -16,6 +27,8 @@ from PIL import Image
 from carvana_unet import imaging, rle
 from carvana_unet.cache import read_cache
 from carvana_unet.input_pipeline import predict_batch
+from carvana_unet.segmenter import Segmenter, open_photo
+from carvana_unet.serving import encode_image
 
 PIPELINES = ("ingestion", "augmentation", "training", "evaluation", "submission")
 
@@ -105,3 +118,171 @@ def test_unreadable_test_image_is_named_or_submitted_empty(project, tiny_raw_tem
     run(project, "submission", tiny_params(raw, submission={"on_unreadable": "empty"}))
     submission = pd.read_csv(project / "data/07_model_output/submission.csv", keep_default_na=False)
     assert submission.set_index("img").loc[victim.name, "rle_mask"] == ""
+
+
+def photo_zoo(raw: Path, folder: Path) -> dict[str, tuple[int, int]]:
+    """Photos as users have them, each name -> the (width, height) its mask must have."""
+    folder.mkdir()
+    source = Image.open(sorted((raw / "test").glob("*.jpg"))[0])
+    source.save(folder / "plain.jpg")
+    source.resize((150, 100)).save(folder / "larger.png")
+    source.convert("RGBA").save(folder / "alpha.png")
+    source.convert("L").save(folder / "grey.png")
+    source.convert("CMYK").save(folder / "cmyk.jpg")
+    source.save(folder / "web.webp")
+    Image.fromarray(np.asarray(source.convert("L"), np.uint16) * 257).save(folder / "deep.png")  # 16-bit
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: viewers turn it 90 degrees
+    source.save(folder / "sideways.jpg", exif=exif)
+    sizes = {p.name: (96, 64) for p in folder.iterdir()}
+    sizes["larger.png"], sizes["sideways.jpg"] = (150, 100), (64, 96)
+    return sizes
+
+
+def test_predict_writes_masks_cutouts_and_composites_for_any_photo(project, tiny_raw_template, tmp_path):
+    sizes = photo_zoo(tiny_raw_template, tmp_path / "photos")
+    (tmp_path / "photos" / "broken.jpg").write_bytes(b"\xff\xd8 not a photo")
+    out = tmp_path / "out"
+    params = {"predict": {"input_dir": tmp_path / "photos", "output_dir": out, "background": "green"}}
+    with pytest.raises(KedroRunFailed, match="1 of 9 photos failed"):
+        run(project, "predict", tiny_params(tiny_raw_template, **params))
+    report = json.loads((out / "report.json").read_text())
+    assert [f["file"] for f in report["failed"]] == ["broken.jpg"] and len(report["written"]) == 8
+    for name, size in sizes.items():
+        stem = Path(name).stem
+        mask = Image.open(out / "masks" / f"{stem}.png")
+        assert mask.size == size and mask.mode == "L" and set(np.unique(mask)) <= {0, 255}
+        cut = Image.open(out / "cutouts" / f"{stem}.png")
+        assert cut.mode == "RGBA" and np.array_equal(np.asarray(cut)[..., 3], np.asarray(mask))
+        assert Image.open(out / "composites" / f"{stem}.jpg").size == size
+
+    # The same mask as the model, its threshold and its resizing give directly.
+    model = keras.models.load_model(project / "data/06_models/unet.keras", compile=False)
+    threshold = json.loads((project / "data/07_model_output/threshold.json").read_text())["threshold"]
+    expected = Segmenter(model, threshold).masks([open_photo(tmp_path / "photos" / "plain.jpg")])[0]
+    np.testing.assert_array_equal(np.asarray(Image.open(out / "masks" / "plain.png")) // 255, expected)
+
+    # A re-run skips what is finished and, with the broken photo gone, succeeds.
+    (tmp_path / "photos" / "broken.jpg").unlink()
+    run(project, "predict", tiny_params(tiny_raw_template, **params))
+    assert len(json.loads((out / "report.json").read_text())["skipped"]) == 8
+
+
+def test_predict_command_line_gives_the_pipeline_masks(project, tiny_raw_template, tmp_path):
+    photos = tmp_path / "photos"
+    photo_zoo(tiny_raw_template, photos)
+    run(project, "predict", tiny_params(tiny_raw_template, predict={"input_dir": photos, "output_dir": tmp_path / "a"}))
+    command = Path(sys.executable).with_name("carvana-unet")
+    subprocess.run(
+        [str(command), "predict", str(photos / "plain.jpg"), str(tmp_path / "b")],
+        cwd=project,
+        check=True,
+        capture_output=True,
+    )
+    assert (tmp_path / "b" / "masks" / "plain.png").read_bytes() == (
+        tmp_path / "a" / "masks" / "plain.png"
+    ).read_bytes()
+
+
+def registered_version(project: Path):
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    return client.get_latest_versions("carvana-unet")[0]
+
+
+def predicted_mask(project: Path, tiny_raw_template: Path, tmp_path: Path) -> tuple[Path, np.ndarray]:
+    """A test photo and the mask the predict pipeline writes for it."""
+    photo = sorted((tiny_raw_template / "test").glob("*.jpg"))[0]
+    out = tmp_path / "predicted"
+    run(project, "predict", tiny_params(tiny_raw_template, predict={"input_dir": photo, "output_dir": out}))
+    return photo, np.asarray(Image.open(out / "masks" / f"{photo.stem}.png")) // 255
+
+
+def test_evaluation_registers_the_model_with_its_provenance(project):
+    version = registered_version(project)
+    assert {"validation_dice", "threshold", "git_commit", "data_version"} <= set(version.tags)
+    metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
+    assert version.tags["validation_dice"] == f"{metrics['dice_mean']:.4f}"
+
+
+def test_registered_model_loads_in_a_fresh_process_and_masks_as_predict_does(project, tiny_raw_template, tmp_path):
+    photo, expected = predicted_mask(project, tiny_raw_template, tmp_path)
+    script = (
+        "import sys, mlflow, pandas as pd\n"
+        "from carvana_unet.serving import encode_image\n"
+        "from pathlib import Path\n"
+        "model = mlflow.pyfunc.load_model('models:/carvana-unet/latest')\n"
+        "print(model.predict(pd.DataFrame({'image': [encode_image(Path(sys.argv[1]))]}))['rle'][0])\n"
+    )
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}"}
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(photo)], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+    )
+    np.testing.assert_array_equal(rle.decode(result.stdout.strip().splitlines()[-1], expected.shape), expected)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def post(url: str, body: bytes) -> tuple[int, dict]:
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def test_served_model_answers_with_the_predict_mask_and_survives_bad_requests(project, tiny_raw_template, tmp_path):
+    photo, expected = predicted_mask(project, tiny_raw_template, tmp_path)
+    port = free_port()
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    command = [
+        str(Path(sys.executable).with_name("mlflow")),
+        "models",
+        "serve",
+        "-m",
+        "models:/carvana-unet/latest",
+        "--env-manager",
+        "local",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
+    server = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{base}/ping", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None, "mlflow models serve exited"
+                time.sleep(1)
+        good = json.dumps({"dataframe_split": {"columns": ["image"], "data": [[encode_image(photo)]]}}).encode()
+        status, answer = post(f"{base}/invocations", good)
+        assert status == 200
+        (row,) = answer["predictions"]
+        np.testing.assert_array_equal(rle.decode(row["rle"], (row["height"], row["width"])), expected)
+        png = Image.open(io.BytesIO(base64.b64decode(row["mask_png"])))
+        np.testing.assert_array_equal(np.asarray(png) // 255, expected)
+
+        status, answer = post(f"{base}/invocations", b'{"dataframe_split": ')
+        assert 400 <= status < 500 and answer.get("message")
+        junk = json.dumps({"dataframe_split": {"columns": ["image"], "data": [["bm90IGEgcGhvdG8="]]}}).encode()
+        status, answer = post(f"{base}/invocations", junk)
+        assert status == 400 and "image 0 is not a base64-encoded JPEG/PNG/WebP file" in answer["message"]
+        assert post(f"{base}/invocations", good)[0] == 200  # still serving
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)

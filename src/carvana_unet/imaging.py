@@ -38,9 +38,24 @@ def decode_to_model_size(
 
 
 def to_mask_array(image: Image.Image) -> np.ndarray:
-    """A GIF mask as its palette indices (0/1), or a greyscale one as 0/1 above mid-grey."""
-    array = np.asarray(image if image.mode in ("P", "L", "1") else image.convert("L"))
-    return (array > 127).astype(np.uint8) if array.max() > 1 and image.mode != "P" else array.astype(np.uint8)
+    """A mask as 0/1: Kaggle's palette GIFs by index, or greyscale/bilevel GIF or PNG holding 0/1 or 0/255.
+
+    Anything else (a colour mask, grey levels in between) raises ValueError saying what it holds.
+    """
+    if image.mode not in ("P", "L", "1"):
+        raise ValueError(f"a {image.mode} mask: save masks as greyscale PNG (0/255 or 0/1) or palette GIF (0/1)")
+    array = np.asarray(image.convert("L") if image.mode == "1" else image)
+    values = set(np.unique(array).tolist())
+    if values <= {0, 1}:
+        return array.astype(np.uint8)
+    if image.mode == "P" and values <= {0, 255}:  # a GIF written from a 0/255 image keeps those indices
+        return (array // 255).astype(np.uint8)
+    if image.mode == "P":  # indices into a palette: read them as the grey they show
+        array = np.asarray(image.convert("L"))
+        values = set(np.unique(array).tolist())
+    if values <= {0, 255}:
+        return (array // 255).astype(np.uint8)
+    raise ValueError(f"mask is not binary (values {sorted(values)[:6]}): a mask must hold 0/1 or 0/255")
 
 
 def _fit(height: int, width: int, target_h: int, target_w: int) -> tuple[int, int, int, int]:

@@ -20,9 +20,11 @@ from carvana_unet.pipelines.ingestion.params import IngestionParams
 OPTIONS = IngestionParams(validation_fraction=0.34, split_seed=1, input_height=32, input_width=48, workers=2)
 
 
-def load_raw(raw: Path):
+def load_raw(raw: Path, mask_suffix: str = ".gif"):
     images = RawImageFolder(path=str(raw / "train"), dataset="pillow.ImageDataset", filename_suffix=".jpg").load()
-    masks = RawImageFolder(path=str(raw / "train_masks"), dataset="pillow.ImageDataset", filename_suffix=".gif").load()
+    masks = RawImageFolder(
+        path=str(raw / "train_masks"), dataset="pillow.ImageDataset", filename_suffix=mask_suffix
+    ).load()
     metadata = RawCSVDataset(filepath=str(raw / "metadata.csv"), load_args={"dtype": {"id": str}}).load()
     return images, masks, metadata
 
@@ -143,3 +145,35 @@ def test_empty_or_foreign_raw_folder_says_how_to_fix_it(tmp_path):
     pd.DataFrame({"id": ["abc"]}).to_csv(tmp_path / "metadata.csv", index=False)
     with pytest.raises(CarvanaDataError, match="'holiday' is not a Carvana image name"):
         ingest(tmp_path)
+
+
+def masks_as_png(raw: Path, scale: int) -> None:
+    """Kaggle's GIF masks re-saved as greyscale PNGs holding 0/`scale`, as users' own masks often are."""
+    for gif in (raw / "train_masks").glob("*.gif"):
+        mask = np.asarray(Image.open(gif))
+        Image.fromarray((mask * scale).astype(np.uint8), mode="L").save(gif.with_suffix(".png"))
+        gif.unlink()
+
+
+@pytest.mark.parametrize("scale", [1, 255])
+def test_png_masks_of_0_1_or_0_255_give_the_cache_gifs_give(tiny_raw, tmp_path, scale):
+    from_gifs = resize_for_model(split_by_car(ingest(tiny_raw)[0], OPTIONS), *load_raw(tiny_raw)[:2], OPTIONS)
+    expected = [mask for _, mask in from_gifs.stream()]
+    masks_as_png(tiny_raw, scale)
+    images, masks, metadata = load_raw(tiny_raw, mask_suffix=".png")
+    index, problems = index_images(images, masks, metadata, OPTIONS)
+    valid, report = validate_images(index, problems, images, masks, OPTIONS)
+    assert report["skipped"] == []
+    from_pngs = resize_for_model(split_by_car(valid, OPTIONS), images, masks, OPTIONS)
+    for mask, want in zip([m for _, m in from_pngs.stream()], expected, strict=True):
+        np.testing.assert_array_equal(mask, want)
+
+
+def test_a_colour_mask_is_named_with_the_fix(tiny_raw):
+    masks_as_png(tiny_raw, 255)
+    victim = sorted((tiny_raw / "train_masks").glob("*.png"))[0]
+    Image.open(victim).convert("RGB").save(victim)
+    images, masks, metadata = load_raw(tiny_raw, mask_suffix=".png")
+    index, problems = index_images(images, masks, metadata, OPTIONS)
+    with pytest.raises(CarvanaDataError, match=rf"{victim.name}: a RGB mask: save masks as greyscale PNG"):
+        validate_images(index, problems, images, masks, OPTIONS)

@@ -2,7 +2,19 @@
 
 from carvana_unet.datasets.image_cache_dataset import ImageCacheDataset
 from carvana_unet.datasets.keras_model_dataset import KerasModelDataset
-from carvana_unet.datasets.raw_datasets import RawCSVDataset, RawImageFolder
+from carvana_unet.datasets.photo_datasets import PhotoFolder, PredictionFolder
+from carvana_unet.datasets.raw_datasets import FileLoaders, RawCSVDataset, RawImageFolder
+from carvana_unet.datasets.registered_model_dataset import RegisteredModelDataset
 from carvana_unet.datasets.submission_dataset import SubmissionDataset
 
-__all__ = ["ImageCacheDataset", "KerasModelDataset", "RawCSVDataset", "RawImageFolder", "SubmissionDataset"]
+__all__ = [
+    "FileLoaders",
+    "ImageCacheDataset",
+    "KerasModelDataset",
+    "PhotoFolder",
+    "PredictionFolder",
+    "RawCSVDataset",
+    "RawImageFolder",
+    "RegisteredModelDataset",
+    "SubmissionDataset",
+]

@@ -17,12 +17,20 @@ RAW_DATA_HINT = (
 )
 
 
+class FileLoaders(dict[str, Callable[[], Any]]):
+    """One lazy loader per file, keyed by name without the suffix; `suffix` completes a file name."""
+
+    def __init__(self, loaders: dict[str, Callable[[], Any]], suffix: str):
+        super().__init__(loaders)
+        self.suffix = suffix
+
+
 class RawImageFolder(PartitionedDataset):
     """A Kaggle image folder (train/, train_masks/, test/): one lazy loader per file."""
 
-    def load(self) -> dict[str, Callable[[], Any]]:
+    def load(self) -> FileLoaders:
         try:
-            return super().load()
+            return FileLoaders(super().load(), self._filename_suffix)
         except DatasetError as error:
             if "No partitions found" not in str(error):
                 raise

@@ -22,6 +22,8 @@ from carvana_unet.dice import dice  # noqa: E402
 from carvana_unet.input_pipeline import predict_probabilities  # noqa: E402
 from carvana_unet.layout import image_id_to_mask_key  # noqa: E402
 from carvana_unet.pipelines.evaluation.params import EvaluationParams  # noqa: E402
+from carvana_unet.pipelines.ingestion.params import IngestionParams  # noqa: E402
+from carvana_unet.serving import PackagedModel  # noqa: E402
 
 log = logging.getLogger(__name__)
 CEILINGS = ["ceiling_hard", "ceiling_soft"]
@@ -139,3 +141,15 @@ def plot_worst(
     figure.suptitle("Worst validation images: truth green, prediction red, both yellow")
     figure.tight_layout()
     return figure
+
+
+def package_model(
+    model: keras.Model,
+    threshold: dict[str, float],
+    metrics: dict,
+    ingestion: IngestionParams,
+    options: EvaluationParams,
+) -> PackagedModel:
+    """The model with the threshold evaluation chose and the resizing it was trained with, for the registry."""
+    tags = {"validation_dice": f"{metrics['dice_mean']:.4f}", "threshold": f"{threshold['threshold']:g}"}
+    return PackagedModel(model, threshold["threshold"], ingestion.aspect, options.flip_tta, tags)

@@ -1,6 +1,12 @@
 from kedro.pipeline import Node, Pipeline
 
-from carvana_unet.pipelines.evaluation.nodes import plot_dice_histogram, plot_worst, score_validation, summarize
+from carvana_unet.pipelines.evaluation.nodes import (
+    package_model,
+    plot_dice_histogram,
+    plot_worst,
+    score_validation,
+    summarize,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -31,6 +37,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 "worst_predictions",
                 name="plot_worst_predictions",
+            ),
+            Node(
+                package_model,
+                ["unet_model", "decision_threshold", "evaluation_metrics", "params:ingestion", "params:evaluation"],
+                "registered_model",
+                name="register_model",
             ),
         ],
         tags="evaluation",

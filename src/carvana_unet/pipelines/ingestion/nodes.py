@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -12,29 +12,31 @@ from tqdm.auto import tqdm
 
 from carvana_unet import imaging
 from carvana_unet.cache import ResizedSamples, Sample
+from carvana_unet.datasets.raw_datasets import FileLoaders
 from carvana_unet.layout import CarvanaDataError, mask_key_to_image_id, parse_image_id
 from carvana_unet.pipelines.ingestion.params import IngestionParams
 
 log = logging.getLogger(__name__)
-Loaders = dict[str, Callable[[], Any]]
 
 
 def index_images(
-    train_images: Loaders, train_masks: Loaders, metadata: pd.DataFrame, options: IngestionParams
+    train_images: FileLoaders, train_masks: FileLoaders, metadata: pd.DataFrame, options: IngestionParams
 ) -> tuple[pd.DataFrame, list[dict[str, str]]]:
     """Pair photos with masks by name and join metadata.csv; nothing is decoded yet."""
     problems = []
     mask_ids = {mask_key_to_image_id(key): key for key in train_masks}
     for image_id in sorted(set(train_images) - set(mask_ids)):
-        problems.append({"file": f"{image_id}.jpg", "problem": "image without a mask in train_masks/"})
+        problems.append({"file": f"{image_id}{train_images.suffix}", "problem": "image without a mask in train_masks/"})
     for image_id in sorted(set(mask_ids) - set(train_images)):
-        problems.append({"file": f"{mask_ids[image_id]}.gif", "problem": "mask without an image"})
+        problems.append({"file": f"{mask_ids[image_id]}{train_masks.suffix}", "problem": "mask without an image"})
     known_cars = set(metadata["id"].astype(str))
     rows = []
     for image_id in sorted(set(train_images) & set(mask_ids)):
         car_id, angle = parse_image_id(image_id)
         if car_id not in known_cars:
-            problems.append({"file": f"{image_id}.jpg", "problem": f"car {car_id} is missing from metadata.csv"})
+            problems.append(
+                {"file": f"{image_id}{train_images.suffix}", "problem": f"car {car_id} is missing from metadata.csv"}
+            )
             continue
         rows.append({"image_id": image_id, "mask_key": mask_ids[image_id], "car_id": car_id, "angle": angle})
     if not rows and not problems:
@@ -44,34 +46,35 @@ def index_images(
     return index, problems
 
 
-def _inspect(train_images: Loaders, train_masks: Loaders, row: pd.Series) -> dict[str, Any]:
+def _inspect(train_images: FileLoaders, train_masks: FileLoaders, row: Any) -> dict[str, Any]:
+    """The pair's full size, or the problem that makes it unusable, naming the file."""
+    mask_file = f"{row.mask_key}{train_masks.suffix}"
     try:
         image = imaging.to_rgb_array(train_images[row.image_id]())
     except Exception as error:  # noqa: BLE001 - any decoder failure means the file is unusable
-        return {"file": f"{row.image_id}.jpg", "problem": f"unreadable or truncated image ({error})"}
+        return {"file": f"{row.image_id}{train_images.suffix}", "problem": f"unreadable or truncated image ({error})"}
     try:
-        mask = np.asarray(train_masks[row.mask_key]())
+        mask = train_masks[row.mask_key]()
+        mask.load()
     except Exception as error:  # noqa: BLE001
-        return {"file": f"{row.mask_key}.gif", "problem": f"unreadable or truncated mask ({error})"}
-    if mask.shape[:2] != image.shape[:2]:
+        return {"file": mask_file, "problem": f"unreadable or truncated mask ({error})"}
+    if (mask.height, mask.width) != image.shape[:2]:
         return {
-            "file": f"{row.mask_key}.gif",
-            "problem": f"mask is {mask.shape[1]}x{mask.shape[0]} but its image is {image.shape[1]}x{image.shape[0]}",
+            "file": mask_file,
+            "problem": f"mask is {mask.width}x{mask.height} but its image is {image.shape[1]}x{image.shape[0]}",
         }
-    values = np.unique(mask)
-    if mask.ndim != 2 or not set(values.tolist()) <= {0, 1}:
-        return {
-            "file": f"{row.mask_key}.gif",
-            "problem": f"mask is not binary 0/1 (values {values[:6].tolist()}); Kaggle masks are palette GIFs",
-        }
+    try:
+        imaging.to_mask_array(mask)
+    except ValueError as error:
+        return {"file": mask_file, "problem": str(error)}
     return {"height": image.shape[0], "width": image.shape[1]}
 
 
 def validate_images(
     index: pd.DataFrame,
     index_problems: list[dict[str, str]],
-    train_images: Loaders,
-    train_masks: Loaders,
+    train_images: FileLoaders,
+    train_masks: FileLoaders,
     options: IngestionParams,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Decode every pair once; stop on any problem, or skip and report it when allowed."""
@@ -113,14 +116,14 @@ def split_by_car(index: pd.DataFrame, options: IngestionParams) -> pd.DataFrame:
 
 
 def resize_for_model(
-    index: pd.DataFrame, train_images: Loaders, train_masks: Loaders, options: IngestionParams
+    index: pd.DataFrame, train_images: FileLoaders, train_masks: FileLoaders, options: IngestionParams
 ) -> ResizedSamples:
     """A lazy stream of resized pairs: the cache dataset pulls them one by one while writing."""
     height, width, aspect = options.input_height, options.input_width, options.aspect
 
     def resize(row: Any) -> tuple[np.ndarray, np.ndarray]:  # a row of index.itertuples()
         image = imaging.decode_to_model_size(train_images[row.image_id](), height, width, aspect)[0]
-        mask = np.asarray(train_masks[row.mask_key](), dtype=np.uint8)
+        mask = imaging.to_mask_array(train_masks[row.mask_key]())
         return image, imaging.to_model_size(mask, height, width, aspect, is_mask=True)
 
     def stream() -> Iterator[Sample]:

@@ -1,0 +1,111 @@
+"""Masks, cut-outs and composites for a folder of photos: streamed, written atomically, resumable.
+
+For each photo `<stem>.<ext>`: `masks/<stem>.png` (0/255, the photo's size), `cutouts/<stem>.png`
+(RGBA, background transparent) and, with a background, `composites/<stem>.jpg`. `report.json`
+lists what was written, skipped (finished earlier) and failed (with the reason).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from tqdm.auto import tqdm
+
+from carvana_unet.imaging import bounded_map
+from carvana_unet.segmenter import Segmenter, composite, cutout
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One photo's outcome: its pixels and mask, or why it could not be read."""
+
+    name: str
+    photo: np.ndarray | None = None
+    mask: np.ndarray | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PredictionStream:
+    """The photo names in order and a lazy producer of predictions for those not yet done."""
+
+    names: list[str]
+    produce: Callable[[set[str]], Iterator[Prediction]]
+    background: str | None = None
+
+
+def predict_stream(
+    segmenter: Segmenter,
+    photos: dict[str, Callable[[], np.ndarray]],
+    batch_size: int,
+    workers: int,
+    background: str | None = None,
+) -> PredictionStream:
+    """Reading runs ahead in threads, the model predicts batch by batch; nothing runs until written."""
+    names = sorted(photos)
+
+    def load(name: str) -> Prediction:
+        try:
+            return Prediction(name, photos[name]())
+        except Exception as error:  # noqa: BLE001 - any decoder failure: report it and go on
+            return Prediction(name, error=f"unreadable photo ({error})")
+
+    def produce(done: set[str]) -> Iterator[Prediction]:
+        loaded = bounded_map(load, [n for n in names if n not in done], workers, window=2 * batch_size)
+        while batch := list(islice(loaded, batch_size)):
+            masks = iter(segmenter.masks([p.photo for p in batch if p.error is None]))
+            for item in batch:
+                yield item if item.error else Prediction(item.name, item.photo, next(masks))
+
+    return PredictionStream(names, produce, background)
+
+
+def output_paths(out_dir: Path, name: str, background: str | None) -> dict[str, Path]:
+    stem = Path(name).stem
+    paths = {"mask": out_dir / "masks" / f"{stem}.png", "cutout": out_dir / "cutouts" / f"{stem}.png"}
+    if background:
+        paths["composite"] = out_dir / "composites" / f"{stem}.jpg"
+    return paths
+
+
+def _save_atomically(pixels: np.ndarray, path: Path, image_format: str) -> None:
+    staging = path.with_name(f".{path.name}.tmp")
+    Image.fromarray(pixels).save(staging, format=image_format, **({"quality": 95} if image_format == "JPEG" else {}))
+    os.replace(staging, path)
+
+
+def write_predictions(out_dir: Path, stream: PredictionStream, workers: int = 2) -> dict:
+    """Write every photo's outputs, skipping photos whose outputs all exist; returns the report."""
+    done = {n for n in stream.names if all(p.exists() for p in output_paths(out_dir, n, stream.background).values())}
+    for folder in {p.parent for p in output_paths(out_dir, "x", stream.background).values()}:
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def write(item: Prediction) -> Prediction:
+        if item.error is None:
+            paths = output_paths(out_dir, item.name, stream.background)
+            _save_atomically(item.mask * np.uint8(255), paths["mask"], "PNG")
+            _save_atomically(cutout(item.photo, item.mask), paths["cutout"], "PNG")
+            if stream.background:
+                _save_atomically(composite(item.photo, item.mask, stream.background), paths["composite"], "JPEG")
+        return Prediction(item.name, error=item.error)  # let the pixels go
+
+    todo = len(stream.names) - len(done)
+    written = bounded_map(write, stream.produce(done), workers)
+    results = list(tqdm(written, total=todo, desc=f"predicting into {out_dir}", unit="photo"))
+    report = {
+        "photos": len(stream.names),
+        "written": [r.name for r in results if r.error is None],
+        "skipped": sorted(done),
+        "failed": [{"file": r.name, "reason": r.error} for r in results if r.error],
+    }
+    staging = out_dir / ".report.json.tmp"
+    staging.write_text(json.dumps(report, indent=2))
+    os.replace(staging, out_dir / "report.json")
+    return report

@@ -1,0 +1,98 @@
+"""The trained model as an MLflow pyfunc model: photo bytes in, full-size mask out.
+
+What `mlflow models serve` runs and `mlflow.pyfunc.load_model` returns: the Keras model together
+with its pre- and post-processing (`Segmenter`: resizing, threshold, aspect handling), so a served
+mask is the mask the predict pipeline writes.
+
+Input: a DataFrame with a column `image` of base64-encoded JPEG/PNG/WebP files.
+Output: one row per image: `rle` (Kaggle's run-length code), `height`, `width`, and `mask_png`
+(base64 PNG, 0/255).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.types import ColSpec, Schema
+from PIL import Image
+
+from carvana_unet import rle
+from carvana_unet.model.saving import load_model
+from carvana_unet.segmenter import Segmenter, open_photo
+
+SIGNATURE = ModelSignature(
+    inputs=Schema([ColSpec("string", "image")]),
+    outputs=Schema(
+        [ColSpec("string", "rle"), ColSpec("long", "height"), ColSpec("long", "width"), ColSpec("string", "mask_png")]
+    ),
+)
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    """What the registry receives: the model, its post-processing settings, and tags for the version."""
+
+    model: keras.Model
+    threshold: float
+    aspect: str
+    flip_tta: bool
+    tags: dict[str, str]
+
+    def config(self) -> dict[str, Any]:
+        return {"threshold": self.threshold, "aspect": self.aspect, "flip_tta": self.flip_tta}
+
+
+def encode_image(path: Path) -> str:
+    """A photo file as the base64 text the served model takes."""
+    return base64.b64encode(path.read_bytes()).decode()
+
+
+def mask_rows(masks: list[np.ndarray]) -> pd.DataFrame:
+    def png(mask: np.ndarray) -> str:
+        buffer = io.BytesIO()
+        Image.fromarray(mask * np.uint8(255)).save(buffer, format="PNG")
+        return base64.b64encode(buffer.getvalue()).decode()
+
+    return pd.DataFrame(
+        {
+            "rle": [rle.encode(m) for m in masks],
+            "height": [m.shape[0] for m in masks],
+            "width": [m.shape[1] for m in masks],
+            "mask_png": [png(m) for m in masks],
+        }
+    )
+
+
+class CarvanaSegmenterModel(mlflow.pyfunc.PythonModel):
+    """Artifacts: `keras_model` (the .keras file) and `config` (threshold, aspect, flip_tta as JSON)."""
+
+    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+        config = json.loads(Path(context.artifacts["config"]).read_text())
+        self._segmenter = Segmenter(load_model(Path(context.artifacts["keras_model"])), **config)
+
+    def predict(self, context, model_input, params=None):  # noqa: ANN001, ANN201 - MLflow reads hints as a schema
+        """A mask for each base64 photo in `model_input["image"]`; a bad one is a 400 naming it."""
+        if "image" not in model_input:
+            raise MlflowException("the input needs a column 'image' of base64 photo files", INVALID_PARAMETER_VALUE)
+        photos = []
+        for position, text in enumerate(model_input["image"]):
+            try:
+                photos.append(open_photo(base64.b64decode(text, validate=True)))
+            except (binascii.Error, ValueError, OSError) as error:
+                raise MlflowException(
+                    f"image {position} is not a base64-encoded JPEG/PNG/WebP file ({error})", INVALID_PARAMETER_VALUE
+                ) from None
+        return mask_rows(self._segmenter.masks(photos))
