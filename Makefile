@@ -12,7 +12,7 @@ export PYTHONUNBUFFERED := 1
 # dvc.yaml stages call `kedro`: run them with the project environment.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test lint repro viz mlflow-ui browser clean-data
+.PHONY: run test lint repro viz mlflow-ui serve browser clean-data
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,3 +45,8 @@ viz: $(VENV)/.installed
 
 mlflow-ui: $(VENV)/.installed
 	$(BIN)/kedro mlflow ui
+
+## Serve the latest registered model (evaluation registers one) on http://127.0.0.1:5001/invocations.
+serve: $(VENV)/.installed
+	MLFLOW_TRACKING_URI=sqlite:///mlflow.db $(BIN)/mlflow models serve -m models:/carvana-unet/latest \
+		--env-manager local -h 127.0.0.1 -p 5001

@@ -10,30 +10,23 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+import yaml  # noqa: E402
 
 from carvana_unet import augment, synthetic  # noqa: E402
 from carvana_unet.input_pipeline import TrainingFeed  # noqa: E402
 from carvana_unet.model.unet import PRESETS  # noqa: E402
 from carvana_unet.training import compile_unet  # noqa: E402
 
-AUGMENTATION = [
-    {"name": "HueSaturationValue", "hue_shift_limit": 25, "sat_shift_limit": 25, "val_shift_limit": 20, "p": 0.5},
-    {
-        "name": "Affine",
-        "translate_percent": [-0.0625, 0.0625],
-        "scale": [0.9, 1.1],
-        "rotate": [-10, 10],
-        "border_mode": 0,
-        "p": 0.5,
-    },
-    {"name": "HorizontalFlip", "p": 0.5},
-]
+# The project's own augmentation, as training applies it.
+AUGMENTATION = yaml.safe_load((ROOT / "conf/base/parameters_augmentation.yml").read_text())["augmentation"]["steps"]
 OPTIONS = {
     "mixed_precision": False,
     "seed": 0,

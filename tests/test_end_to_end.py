@@ -7,13 +7,8 @@ import io
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import keras
@@ -21,6 +16,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+import served
 from kedro_project import KedroRunFailed, make_project, run, tiny_params
 from PIL import Image
 
@@ -28,7 +24,6 @@ from carvana_unet import imaging, rle
 from carvana_unet.cache import read_cache
 from carvana_unet.input_pipeline import predict_batch
 from carvana_unet.segmenter import Segmenter, open_photo
-from carvana_unet.serving import encode_image
 
 PIPELINES = ("ingestion", "augmentation", "training", "evaluation", "submission")
 
@@ -220,69 +215,24 @@ def test_registered_model_loads_in_a_fresh_process_and_masks_as_predict_does(pro
     np.testing.assert_array_equal(rle.decode(result.stdout.strip().splitlines()[-1], expected.shape), expected)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def post(url: str, body: bytes) -> tuple[int, dict]:
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-
-
 def test_served_model_answers_with_the_predict_mask_and_survives_bad_requests(project, tiny_raw_template, tmp_path):
     photo, expected = predicted_mask(project, tiny_raw_template, tmp_path)
-    port = free_port()
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}",
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-    }
-    command = [
-        str(Path(sys.executable).with_name("mlflow")),
-        "models",
-        "serve",
-        "-m",
-        "models:/carvana-unet/latest",
-        "--env-manager",
-        "local",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(port),
-    ]
-    server = subprocess.Popen(
-        command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    server, base = served.serve(
+        "models:/carvana-unet/latest", {"MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}"}
     )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{base}/ping", timeout=2):
-                    break
-            except OSError:
-                assert server.poll() is None, "mlflow models serve exited"
-                time.sleep(1)
-        good = json.dumps({"dataframe_split": {"columns": ["image"], "data": [[encode_image(photo)]]}}).encode()
-        status, answer = post(f"{base}/invocations", good)
+        status, answer = served.post(f"{base}/invocations", served.invocation(photo))
         assert status == 200
         (row,) = answer["predictions"]
         np.testing.assert_array_equal(rle.decode(row["rle"], (row["height"], row["width"])), expected)
         png = Image.open(io.BytesIO(base64.b64decode(row["mask_png"])))
         np.testing.assert_array_equal(np.asarray(png) // 255, expected)
 
-        status, answer = post(f"{base}/invocations", b'{"dataframe_split": ')
+        status, answer = served.post(f"{base}/invocations", b'{"dataframe_split": ')
         assert 400 <= status < 500 and answer.get("message")
         junk = json.dumps({"dataframe_split": {"columns": ["image"], "data": [["bm90IGEgcGhvdG8="]]}}).encode()
-        status, answer = post(f"{base}/invocations", junk)
+        status, answer = served.post(f"{base}/invocations", junk)
         assert status == 400 and "image 0 is not a base64-encoded JPEG/PNG/WebP file" in answer["message"]
-        assert post(f"{base}/invocations", good)[0] == 200  # still serving
+        assert served.post(f"{base}/invocations", served.invocation(photo))[0] == 200  # still serving
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        served.stop(server)

@@ -13,27 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from tiny_training import ARCH, OPTIONS, STEPS, tiny_data
 
 from carvana_unet import augment
-
-STEPS = [  # the default's kinds of steps, each drawn half the time
-    {"name": "HueSaturationValue", "hue_shift_limit": 25, "sat_shift_limit": 25, "val_shift_limit": 20, "p": 0.5},
-    {
-        "name": "Affine",
-        "translate_percent": [-0.0625, 0.0625],
-        "scale": [0.9, 1.1],
-        "rotate": [-10, 10],
-        "border_mode": 0,
-        "p": 0.5,
-    },
-    {"name": "HorizontalFlip", "p": 0.5},
-]
-
-
-def tiny_data() -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 255, (12, 32, 48, 3), dtype=np.uint8)
-    return images, (images[..., 0] > 127).astype(np.uint8)
 
 
 def train_and_save(folder: Path, seed: int) -> None:
@@ -43,23 +25,8 @@ def train_and_save(folder: Path, seed: int) -> None:
     from carvana_unet.model.saving import save_model
 
     images, masks = tiny_data()
-    options = {
-        "epochs": 2,
-        "batch_size": 4,
-        "learning_rate": 1e-3,
-        "optimizer": "adam",
-        "seed": seed,
-        "loss": {"bce_weight": 1.0, "dice_weight": 1.0},
-        "reduce_lr": {"factor": 0.5, "patience": 5},
-        "early_stopping": {"patience": 10},
-        "resume": False,
-        "mixed_precision": False,
-        "has_validation": False,
-        "deterministic": True,
-    }
-    model = training.compile_unet(
-        {"depth": 2, "base_filters": 4, "normalization": "batch", "dropout": 0.0}, 32, 48, options
-    )
+    options = {**OPTIONS, "seed": seed}
+    model = training.compile_unet(ARCH, 32, 48, options)
     augmentation = augment.SeededAugmentation(augment.build_transform(STEPS), seed)
     feed = TrainingFeed(images, masks, np.arange(len(images)), 4, augmentation, seed=seed)
     history = training.fit(model, feed, None, options, folder / "checkpoints")

@@ -8,26 +8,14 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from tiny_training import ARCH
+from tiny_training import OPTIONS as TINY_OPTIONS
 
 from carvana_unet import training
 from carvana_unet.input_pipeline import TrainingFeed
 from carvana_unet.model.unet import architecture
 
-OPTIONS = {
-    "epochs": 2,
-    "batch_size": 2,
-    "learning_rate": 1e-3,
-    "optimizer": "adam",
-    "seed": 0,
-    "loss": {"bce_weight": 1.0, "dice_weight": 1.0},
-    "reduce_lr": {"factor": 0.5, "patience": 5},
-    "early_stopping": {"patience": 10},
-    "resume": False,
-    "mixed_precision": False,
-    "has_validation": False,
-    "deterministic": True,
-}
-ARCH = {"depth": 2, "base_filters": 4, "normalization": "batch", "dropout": 0.0}
+OPTIONS = {**TINY_OPTIONS, "batch_size": 2}
 
 
 def tiny_batch(count: int = 4, height: int = 32, width: int = 32) -> tuple[np.ndarray, np.ndarray]:

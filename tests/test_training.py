@@ -3,25 +3,13 @@
 import keras
 import numpy as np
 import pytest
+from tiny_training import ARCH, STEPS, tiny_data
+from tiny_training import OPTIONS as TINY_OPTIONS
 
 from carvana_unet import augment, training
 from carvana_unet.input_pipeline import TrainingFeed
 
-OPTIONS = {
-    "epochs": 4,
-    "batch_size": 4,
-    "learning_rate": 1e-3,
-    "optimizer": "adam",
-    "seed": 0,
-    "loss": {"bce_weight": 1.0, "dice_weight": 1.0},
-    "reduce_lr": {"factor": 0.5, "patience": 5},
-    "early_stopping": {"patience": 10},
-    "resume": True,
-    "mixed_precision": False,
-    "distribute": "none",
-    "has_validation": False,
-}
-ARCH = {"depth": 2, "base_filters": 4, "normalization": "batch", "dropout": 0.0}
+OPTIONS = {**TINY_OPTIONS, "epochs": 4, "resume": True}
 
 
 class KillAfter(keras.callbacks.Callback):
@@ -70,8 +58,6 @@ def test_resume_false_starts_over(tmp_path):
 
 
 def test_resumed_run_ends_with_the_weights_of_an_unbroken_run(tmp_path):
-    from test_reproducibility import STEPS, tiny_data
-
     images, masks = tiny_data()
     feed = TrainingFeed(
         images, masks, np.arange(len(images)), 4, augment.SeededAugmentation(augment.build_transform(STEPS), 0), seed=0

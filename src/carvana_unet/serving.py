@@ -16,6 +16,7 @@ import binascii
 import io
 import json
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,9 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.types import ColSpec, Schema
 from PIL import Image
 
+import carvana_unet
 from carvana_unet import rle
-from carvana_unet.model.saving import load_model
+from carvana_unet.model.saving import load_model, save_model
 from carvana_unet.segmenter import Segmenter, open_photo
 
 SIGNATURE = ModelSignature(
@@ -53,6 +55,34 @@ class PackagedModel:
 
     def config(self) -> dict[str, Any]:
         return {"threshold": self.threshold, "aspect": self.aspect, "flip_tta": self.flip_tta}
+
+
+# What the served model imports; `--env-manager local` (the README's way) uses the project's own environment.
+REQUIREMENTS = (
+    "mlflow",
+    "keras",
+    "tensorflow-cpu",
+    "numpy",
+    "pandas",
+    "pillow",
+    "opencv-python-headless",
+    "albumentations",
+)
+
+
+def pyfunc_arguments(packaged: PackagedModel, folder: Path) -> dict[str, Any]:
+    """Everything `mlflow.pyfunc.log_model` / `save_model` needs, its files written into `folder`."""
+    save_model(packaged.model, folder / "unet.keras")
+    (folder / "config.json").write_text(json.dumps(packaged.config()))
+    Image.fromarray(np.full((16, 24, 3), 128, np.uint8)).save(folder / "example.jpg")
+    return {
+        "python_model": CarvanaSegmenterModel(),
+        "artifacts": {"keras_model": str(folder / "unet.keras"), "config": str(folder / "config.json")},
+        "code_paths": [str(Path(carvana_unet.__file__).parent)],  # the model carries the code it runs
+        "pip_requirements": [f"{name}=={version(name)}" for name in REQUIREMENTS],
+        "signature": SIGNATURE,
+        "input_example": pd.DataFrame({"image": [encode_image(folder / "example.jpg")]}),
+    }
 
 
 def encode_image(path: Path) -> str:

@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import mlflow
-import numpy as np
-import pandas as pd
 from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError
 from mlflow import MlflowClient
-from PIL import Image
 
-import carvana_unet
-from carvana_unet.model.saving import save_model
-from carvana_unet.serving import SIGNATURE, CarvanaSegmenterModel, PackagedModel, encode_image
-
-# What the served model imports; `--env-manager local` (the README's way) uses the project's own environment.
-REQUIREMENTS = (
-    "mlflow",
-    "keras",
-    "tensorflow-cpu",
-    "numpy",
-    "pandas",
-    "pillow",
-    "opencv-python-headless",
-    "albumentations",
-)
+from carvana_unet.serving import PackagedModel, pyfunc_arguments
 
 
 class RegisteredModelDataset(AbstractDataset[PackagedModel, mlflow.pyfunc.PyFuncModel]):
@@ -50,19 +31,8 @@ class RegisteredModelDataset(AbstractDataset[PackagedModel, mlflow.pyfunc.PyFunc
         if run is None:
             raise DatasetError(f"no active MLflow run to log '{self._name}' to: is kedro-mlflow switched off?")
         with tempfile.TemporaryDirectory() as scratch:
-            folder = Path(scratch)
-            save_model(data.model, folder / "unet.keras")
-            (folder / "config.json").write_text(json.dumps(data.config()))
-            Image.fromarray(np.full((16, 24, 3), 128, np.uint8)).save(folder / "example.jpg")
             info = mlflow.pyfunc.log_model(
-                name=self._artifact_path,
-                python_model=CarvanaSegmenterModel(),
-                artifacts={"keras_model": str(folder / "unet.keras"), "config": str(folder / "config.json")},
-                code_paths=[str(Path(carvana_unet.__file__).parent)],  # the model carries the code it runs
-                pip_requirements=[f"{name}=={version(name)}" for name in REQUIREMENTS],
-                signature=SIGNATURE,
-                input_example=pd.DataFrame({"image": [encode_image(folder / "example.jpg")]}),
-                registered_model_name=self._name,
+                name=self._artifact_path, registered_model_name=self._name, **pyfunc_arguments(data, Path(scratch))
             )
         client = MlflowClient()
         run_tags = client.get_run(run.info.run_id).data.tags

@@ -1,0 +1,126 @@
+"""Predict throughput on full-size photos vs bare `model.predict`, and the served endpoint's latency.
+
+Usage: python benchmarks/predict.py --model data/06_models/unet.keras [--images 48 --requests 40]
+1. The predict pipeline's own code (read JPEG, resize, predict, full-size mask, cut-out, write both PNGs)
+   against bare `model.predict` on pre-resized tensors, in one process, best of alternating rounds.
+2. `mlflow models serve` on 127.0.0.1 with the same model: latency p50/p95 of one full-size JPEG, one
+   request at a time, then the throughput of 4 concurrent clients. Bounded in requests and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import mlflow.pyfunc  # noqa: E402
+import numpy as np  # noqa: E402
+
+from carvana_unet import imaging, synthetic  # noqa: E402
+from carvana_unet.model.saving import load_model  # noqa: E402
+from carvana_unet.predictions import predict_stream, write_predictions  # noqa: E402
+from carvana_unet.segmenter import Segmenter, open_photo  # noqa: E402
+from carvana_unet.serving import PackagedModel, pyfunc_arguments  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import served  # noqa: E402  (the server helper the serving test uses)
+
+
+def write_photos(folder: Path, count: int, width: int, height: int) -> list[Path]:
+    data = synthetic.make_dataset(max(1, count // 16) + 1, 1, width, height, seed=11)
+    (folder / "train").mkdir(parents=True)
+    for image_id in data.image_ids(data.train_cars)[:count]:
+        synthetic.write_image(data, image_id, folder, "train")
+    return sorted((folder / "train").glob("*.jpg"))
+
+
+def bare_predict(segmenter: Segmenter, photos: list[Path], batch_size: int) -> float:
+    height, width = segmenter.model.input_shape[1:3]
+    tensors = np.stack([imaging.to_model_size(open_photo(p), height, width, "stretch") for p in photos]) / np.float32(
+        255
+    )
+    segmenter.model.predict(tensors[:batch_size], verbose=0)  # warm-up
+    start = time.perf_counter()
+    segmenter.model.predict(tensors, batch_size=batch_size, verbose=0)
+    return len(photos) / (time.perf_counter() - start)
+
+
+def end_to_end(segmenter: Segmenter, photos: list[Path], out: Path, batch_size: int, workers: int) -> float:
+    shutil.rmtree(out, ignore_errors=True)
+    loaders = {p.name: partial(open_photo, p) for p in photos}
+    start = time.perf_counter()
+    report = write_predictions(out, predict_stream(segmenter, loaders, batch_size, workers), workers)
+    assert len(report["written"]) == len(photos), report
+    return len(photos) / (time.perf_counter() - start)
+
+
+def timed_request(url: str, body: bytes) -> float:
+    start = time.perf_counter()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        response.read()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--images", type=int, default=48)
+    parser.add_argument("--width", type=int, default=1918)
+    parser.add_argument("--height", type=int, default=1280)
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--requests", type=int, default=40, help="per latency and throughput phase")
+    args = parser.parse_args()
+    model = load_model(args.model)
+    segmenter = Segmenter(model, 0.5)
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        photos = write_photos(scratch / "raw", args.images, args.width, args.height)
+        bare, full = [], []
+        for _ in range(args.rounds):
+            bare.append(bare_predict(segmenter, photos, args.batch_size))
+            full.append(end_to_end(segmenter, photos, scratch / "out", args.batch_size, args.workers))
+        height, width = model.input_shape[1:3]
+        print(
+            f"{len(photos)} photos {args.width}x{args.height}, model input {width}x{height}, batch "
+            f"{args.batch_size}, {args.workers} worker threads, {os.cpu_count()} CPUs, best of {args.rounds} rounds"
+        )
+        print(f"  bare model.predict on pre-resized tensors          {max(bare):7.2f} img/s")
+        print(f"  predict: read, predict, full-size mask + cut-out, write {max(full):7.2f} img/s")
+        print(f"  predict / bare = {max(full) / max(bare):.2f} (target >= 0.6)")
+
+        model_dir = scratch / "pyfunc"
+        files = scratch / "files"
+        files.mkdir()
+        mlflow.pyfunc.save_model(
+            path=str(model_dir), **pyfunc_arguments(PackagedModel(model, 0.5, "stretch", False, {}), files)
+        )
+        server, base = served.serve(str(model_dir))
+        try:
+            url, body = f"{base}/invocations", served.invocation(photos[0])
+            timed_request(url, body)  # warm-up
+            latencies = np.array([timed_request(url, body) for _ in range(args.requests)]) * 1000
+            start = time.perf_counter()
+            with ThreadPoolExecutor(4) as clients:
+                list(clients.map(lambda _: timed_request(url, body), range(args.requests)))
+            throughput = args.requests / (time.perf_counter() - start)
+        finally:
+            served.stop(server)
+        print(f"served endpoint, one {args.width}x{args.height} JPEG per request, {args.requests} requests a phase:")
+        print(f"  latency p50 {np.percentile(latencies, 50):6.0f} ms, p95 {np.percentile(latencies, 95):6.0f} ms")
+        print(f"  4 concurrent clients: {throughput:.2f} requests/s")
+
+
+if __name__ == "__main__":
+    main()
