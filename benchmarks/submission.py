@@ -25,7 +25,9 @@ from PIL import Image  # noqa: E402
 
 import carvana_unet.model.losses  # noqa: E402,F401  (registers the loss for loading)
 from carvana_unet import imaging, rle, synthetic  # noqa: E402
+from carvana_unet.pipelines.ingestion.params import IngestionParams  # noqa: E402
 from carvana_unet.pipelines.submission.nodes import make_submission  # noqa: E402
+from carvana_unet.pipelines.submission.params import SubmissionParams  # noqa: E402
 from carvana_unet.submission import write_submission  # noqa: E402
 
 KAGGLE_TEST_IMAGES = 100_064
@@ -60,8 +62,8 @@ def main() -> None:
         paths = write_test_images(scratch, args.images, args.width, args.height)
         names = [p.name for p in paths]
         loaders = {p.stem: partial(Image.open, p) for p in paths}
-        options = {"batch_size": args.batch_size, "workers": args.workers, "flip_tta": False, "on_unreadable": "error"}
-        ingestion = {"aspect": "stretch"}
+        options = SubmissionParams(batch_size=args.batch_size, workers=args.workers)
+        ingestion = IngestionParams(aspect="stretch")
 
         def end_to_end() -> float:
             rows = make_submission(model, loaders, pd.DataFrame({"img": names}), {"threshold": 0.5}, ingestion, options)
