@@ -37,10 +37,10 @@ import served  # noqa: E402  (the server helper the serving test uses)
 
 def write_photos(folder: Path, count: int, width: int, height: int) -> list[Path]:
     data = synthetic.make_dataset(max(1, count // 16) + 1, 1, width, height, seed=11)
-    (folder / "train").mkdir(parents=True)
+    (folder / "test").mkdir(parents=True)
     for image_id in data.image_ids(data.train_cars)[:count]:
-        synthetic.write_image(data, image_id, folder, "train")
-    return sorted((folder / "train").glob("*.jpg"))
+        synthetic.write_image(data, image_id, folder, "test")  # photos only, as test photos are
+    return sorted((folder / "test").glob("*.jpg"))
 
 
 def bare_predict(segmenter: Segmenter, photos: list[Path], batch_size: int) -> float:

@@ -1,8 +1,9 @@
 """What the input size alone costs: the Dice of the true mask sent through the model's resolution and back.
 
-A perfect model at a given input size cannot beat these. `hard` thresholds the shrunken mask, as
-the training targets are made; `soft` keeps each model pixel's car fraction (what a perfect model
-trained on coverage targets would predict). Both come back to full size as predictions do.
+`hard` thresholds the shrunken mask, as the training targets are made: a model that learnt them
+exactly scores this (a real one can beat it, its probabilities being soft at the edges). `soft` keeps
+each model pixel's car fraction, what a model predicting coverage would score: about the bound for the
+input size. Both come back to full size as predictions do.
 """
 
 from __future__ import annotations

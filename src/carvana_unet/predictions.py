@@ -75,9 +75,14 @@ def output_paths(out_dir: Path, name: str, background: str | None) -> dict[str, 
     return paths
 
 
+# PNG at zlib level 1: a full-size RGBA cut-out encodes about 4x faster than at the default 6, for
+# files about 15 % larger; the encoding, not the model, bounds predict's throughput on a CPU.
+SAVE_ARGS = {"PNG": {"compress_level": 1}, "JPEG": {"quality": 95}}
+
+
 def _save_atomically(pixels: np.ndarray, path: Path, image_format: str) -> None:
     staging = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(pixels).save(staging, format=image_format, **({"quality": 95} if image_format == "JPEG" else {}))
+    Image.fromarray(pixels).save(staging, format=image_format, **SAVE_ARGS[image_format])
     os.replace(staging, path)
 
 
