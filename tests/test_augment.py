@@ -47,3 +47,25 @@ def test_serialised_transform_reproduces_the_same_draws():
     first.set_random_seed(11), second.set_random_seed(11)
     np.testing.assert_array_equal(augment.apply(first, image, mask)[1], augment.apply(second, image, mask)[1])
     assert [t["__class_fullname__"] for t in config["transform"]["transforms"]] == ["Affine", "HorizontalFlip"]
+
+
+def test_preview_draws_the_same_figure_from_the_saved_transform():
+    # A transform reloaded from its JSON has no random state of its own: the preview must seed it.
+    import pandas as pd
+    from tiny_training import STEPS, tiny_data
+
+    from carvana_unet.cache import ImageCache
+    from carvana_unet.pipelines.augmentation.nodes import build_augmentation, preview_augmentation
+    from carvana_unet.pipelines.augmentation.params import AugmentationParams
+
+    images, masks = tiny_data(4)
+    cache = ImageCache(pd.DataFrame({"image_id": list("abcd"), "split": ["train"] * 4}), images, masks)
+    options = AugmentationParams(seed=3, steps=STEPS, preview_images=2, preview_draws=3)
+    config = build_augmentation(options)
+
+    def pixels():
+        figure = preview_augmentation(config, cache, options)
+        figure.canvas.draw()
+        return np.asarray(figure.canvas.buffer_rgba()).copy()
+
+    np.testing.assert_array_equal(pixels(), pixels())

@@ -29,7 +29,8 @@ def _overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def preview_augmentation(transform_config: dict[str, Any], cache: ImageCache, options: AugmentationParams) -> Figure:
     """A grid: each row an original with its mask in red, then random augmented draws."""
-    transform = augment.from_config(transform_config)
+    # Seeded per (draw, row) as training is: a saved transform does not keep its random state.
+    draw = augment.SeededAugmentation(augment.from_config(transform_config), options.seed)
     train_rows = cache.rows("train")
     rows = train_rows[:: max(1, len(train_rows) // options.preview_images)][: options.preview_images]
     columns = 1 + options.preview_draws
@@ -39,7 +40,7 @@ def preview_augmentation(transform_config: dict[str, Any], cache: ImageCache, op
         axes[r, 0].imshow(_overlay(image, mask))
         axes[r, 0].set_title(cache.index["image_id"].iloc[row], fontsize=8)
         for c in range(1, columns):
-            augmented, augmented_mask = augment.apply(transform, image, mask)
+            augmented, augmented_mask = draw(image, mask, c, int(row))
             axes[r, c].imshow(_overlay(augmented, augmented_mask))
             axes[r, c].set_title(f"augmented #{c}", fontsize=8)
     for axis in axes.ravel():
