@@ -22,8 +22,8 @@ import yaml  # noqa: E402
 
 from carvana_unet import augment, synthetic  # noqa: E402
 from carvana_unet.input_pipeline import TrainingFeed  # noqa: E402
+from carvana_unet.model.compiled import compile_unet  # noqa: E402
 from carvana_unet.model.unet import PRESETS  # noqa: E402
-from carvana_unet.training import compile_unet  # noqa: E402
 
 # The project's own augmentation, as training applies it.
 AUGMENTATION = yaml.safe_load((ROOT / "conf/base/parameters_augmentation.yml").read_text())["augmentation"]["steps"]

@@ -22,11 +22,12 @@ def train_and_save(folder: Path, seed: int) -> None:
     """Two epochs of a tiny U-Net through the real feed; writes model.keras and history.csv."""
     from carvana_unet import training
     from carvana_unet.input_pipeline import TrainingFeed
+    from carvana_unet.model.compiled import compile_unet
     from carvana_unet.model.saving import save_model
 
     images, masks = tiny_data()
     options = {**OPTIONS, "seed": seed}
-    model = training.compile_unet(ARCH, 32, 48, options)
+    model = compile_unet(ARCH, 32, 48, options)
     augmentation = augment.SeededAugmentation(augment.build_transform(STEPS), seed)
     feed = TrainingFeed(images, masks, np.arange(len(images)), 4, augmentation, seed=seed)
     history = training.fit(model, feed, None, options, folder / "checkpoints")

@@ -13,6 +13,7 @@ from tiny_training import OPTIONS as TINY_OPTIONS
 
 from carvana_unet import training
 from carvana_unet.input_pipeline import TrainingFeed
+from carvana_unet.model.compiled import compile_unet
 from carvana_unet.model.unet import architecture
 
 OPTIONS = {**TINY_OPTIONS, "batch_size": 2}
@@ -31,7 +32,7 @@ def float32_after():
 
 
 def test_mixed_precision_trains_with_finite_loss_float32_output_and_loss_scaling(float32_after):
-    model = training.compile_unet(ARCH, 32, 32, {**OPTIONS, "mixed_precision": True})
+    model = compile_unet(ARCH, 32, 32, {**OPTIONS, "mixed_precision": True})
     assert model.get_layer("down0_conv1").compute_dtype == "float16"
     assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
     images, masks = tiny_batch()
@@ -43,7 +44,7 @@ def test_mixed_precision_trains_with_finite_loss_float32_output_and_loss_scaling
 
 def test_reference_1024_preset_trains_a_step_and_predicts_at_batch_2():
     arch = architecture("reference-1024")
-    model = training.compile_unet(arch, arch["height"], arch["width"], OPTIONS)
+    model = compile_unet(arch, arch["height"], arch["width"], OPTIONS)
     images, masks = tiny_batch(2, 1024, 1024)
     before = model.get_layer("bottleneck_conv1").get_weights()[0].copy()
     loss = model.train_on_batch(images, masks)[0]
@@ -55,12 +56,12 @@ def test_reference_1024_preset_trains_a_step_and_predicts_at_batch_2():
 def test_mirrored_strategy_trains_as_a_single_process_does(tmp_path):
     images, masks = tiny_batch(8)
     feed = TrainingFeed((images * 255).astype(np.uint8), masks[..., 0].astype(np.uint8), np.arange(8), 4)
-    plain = training.compile_unet(ARCH, 32, 32, OPTIONS)
+    plain = compile_unet(ARCH, 32, 32, OPTIONS)
     training.fit(plain, feed, None, OPTIONS, tmp_path / "plain")
     strategy = training.strategy_for("mirrored")
     assert isinstance(strategy, tf.distribute.MirroredStrategy)
     with strategy.scope():
-        mirrored = training.compile_unet(ARCH, 32, 32, OPTIONS)
+        mirrored = compile_unet(ARCH, 32, 32, OPTIONS)
     training.fit(mirrored, feed, None, OPTIONS, tmp_path / "mirrored")
     # One CPU device: the same arithmetic, up to the order of float sums in the all-reduce.
     for a, b in zip(plain.get_weights(), mirrored.get_weights()):
@@ -68,7 +69,7 @@ def test_mirrored_strategy_trains_as_a_single_process_does(tmp_path):
 
 
 def test_group_norm_trains_at_batch_1():
-    model = training.compile_unet({**ARCH, "normalization": "group"}, 32, 32, OPTIONS)
+    model = compile_unet({**ARCH, "normalization": "group"}, 32, 32, OPTIONS)
     assert any(isinstance(layer, keras.layers.GroupNormalization) for layer in model.layers)
     assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)
     images, masks = tiny_batch(1)
@@ -76,7 +77,7 @@ def test_group_norm_trains_at_batch_1():
 
 
 def test_gradient_accumulation_updates_the_weights_every_nth_batch():
-    model = training.compile_unet(ARCH, 32, 32, {**OPTIONS, "gradient_accumulation_steps": 2})
+    model = compile_unet(ARCH, 32, 32, {**OPTIONS, "gradient_accumulation_steps": 2})
     images, masks = tiny_batch(1)
     kernel = model.get_layer("down0_conv1")
     start = kernel.get_weights()[0].copy()
@@ -90,7 +91,7 @@ def test_batch_norm_frozen_after_warm_up_keeps_its_statistics(tmp_path):
     images, masks = tiny_batch(4)
     feed = TrainingFeed((images * 255).astype(np.uint8), masks[..., 0].astype(np.uint8), np.arange(4), 1)
     options = {**OPTIONS, "epochs": 3, "freeze_batch_norm_after": 1}
-    model = training.compile_unet(ARCH, 32, 32, options)
+    model = compile_unet(ARCH, 32, 32, options)
     norm = model.get_layer("down0_bn1")
     seen = []
     record = keras.callbacks.LambdaCallback(

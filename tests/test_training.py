@@ -8,6 +8,7 @@ from tiny_training import OPTIONS as TINY_OPTIONS
 
 from carvana_unet import augment, training
 from carvana_unet.input_pipeline import TrainingFeed
+from carvana_unet.model.compiled import compile_unet
 
 OPTIONS = {**TINY_OPTIONS, "epochs": 4, "resume": True}
 
@@ -30,7 +31,7 @@ def test_killed_run_resumes_and_ends_with_all_epochs(tmp_path):
     masks = (images[..., 0] > 127).astype(np.uint8)
     data = TrainingFeed(images, masks, np.arange(8), 4)
 
-    model = training.compile_unet(ARCH, 16, 16, OPTIONS)
+    model = compile_unet(ARCH, 16, 16, OPTIONS)
     with pytest.raises(KeyboardInterrupt):
         training.fit(model, data, None, OPTIONS, tmp_path, extra_callbacks=(KillAfter(1),))
     assert (tmp_path / "backup").exists()
@@ -38,7 +39,7 @@ def test_killed_run_resumes_and_ends_with_all_epochs(tmp_path):
     seen = []
     record = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: seen.append(epoch))
     history = training.fit(
-        training.compile_unet(ARCH, 16, 16, OPTIONS), data, None, OPTIONS, tmp_path, extra_callbacks=(record,)
+        compile_unet(ARCH, 16, 16, OPTIONS), data, None, OPTIONS, tmp_path, extra_callbacks=(record,)
     )
     assert seen == [2, 3]  # it continued, it did not start over
     assert history["epoch"].tolist() == [0, 1, 2, 3]
@@ -48,11 +49,11 @@ def test_killed_run_resumes_and_ends_with_all_epochs(tmp_path):
 def test_resume_false_starts_over(tmp_path):
     images = np.zeros((4, 16, 16, 3), np.uint8)
     data = TrainingFeed(images, np.zeros((4, 16, 16), np.uint8), np.arange(4), 4)
-    model = training.compile_unet(ARCH, 16, 16, OPTIONS)
+    model = compile_unet(ARCH, 16, 16, OPTIONS)
     with pytest.raises(KeyboardInterrupt):
         training.fit(model, data, None, OPTIONS, tmp_path, extra_callbacks=(KillAfter(1),))
     history = training.fit(
-        training.compile_unet(ARCH, 16, 16, OPTIONS), data, None, {**OPTIONS, "resume": False, "epochs": 2}, tmp_path
+        compile_unet(ARCH, 16, 16, OPTIONS), data, None, {**OPTIONS, "resume": False, "epochs": 2}, tmp_path
     )
     assert history["epoch"].tolist() == [0, 1]
 
@@ -63,19 +64,19 @@ def test_resumed_run_ends_with_the_weights_of_an_unbroken_run(tmp_path):
         images, masks, np.arange(len(images)), 4, augment.SeededAugmentation(augment.build_transform(STEPS), 0), seed=0
     )
     options = {**OPTIONS, "epochs": 3}
-    unbroken = training.compile_unet(ARCH, 32, 48, options)
+    unbroken = compile_unet(ARCH, 32, 48, options)
     training.fit(unbroken, feed, None, options, tmp_path / "unbroken")
 
     with pytest.raises(KeyboardInterrupt):
         training.fit(
-            training.compile_unet(ARCH, 32, 48, options),
+            compile_unet(ARCH, 32, 48, options),
             feed,
             None,
             options,
             tmp_path / "killed",
             extra_callbacks=(KillAfter(0),),
         )
-    resumed = training.compile_unet(ARCH, 32, 48, options)
+    resumed = compile_unet(ARCH, 32, 48, options)
     training.fit(resumed, feed, None, options, tmp_path / "killed")
     for a, b in zip(unbroken.get_weights(), resumed.get_weights()):
         np.testing.assert_array_equal(a, b)

@@ -12,6 +12,7 @@ import pandas as pd
 from carvana_unet import augment, training
 from carvana_unet.cache import ImageCache
 from carvana_unet.input_pipeline import TrainingFeed, validation_dataset
+from carvana_unet.model.compiled import compile_unet
 from carvana_unet.model.unet import architecture
 from carvana_unet.pipelines.training.params import ModelParams, TrainingParams
 
@@ -29,7 +30,7 @@ def train_unet(
     arch = architecture(model_options.preset, model_options.overrides.model_dump())
     settings = {**options.model_dump(), "has_validation": bool(len(validation_rows))}
     with training.strategy_for(options.distribute).scope():
-        model = training.compile_unet(arch, height, width, settings)
+        model = compile_unet(arch, height, width, settings)
     log.info(
         "%s: %s parameters, input %dx%d, %d train / %d validation images",
         model.name,
