@@ -156,6 +156,9 @@ def test_predict_writes_masks_cutouts_and_composites_for_any_photo(project, tiny
     threshold = json.loads((project / "data/07_model_output/threshold.json").read_text())["threshold"]
     expected = Segmenter(model, threshold).masks([open_photo(tmp_path / "photos" / "plain.jpg")])[0]
     np.testing.assert_array_equal(np.asarray(Image.open(out / "masks" / "plain.png")) // 255, expected)
+    cut, car = np.asarray(Image.open(out / "cutouts" / "plain.png")), expected.astype(bool)
+    np.testing.assert_array_equal(cut[car][:, :3], open_photo(tmp_path / "photos" / "plain.jpg")[car])
+    assert not cut[~car].any()  # transparent and black: the PNG stays small and quick to write
 
     # A re-run skips what is finished and, with the broken photo gone, succeeds.
     (tmp_path / "photos" / "broken.jpg").unlink()
