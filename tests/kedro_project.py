@@ -35,11 +35,11 @@ def tiny_params(raw_dir: Path, **overrides: Any) -> dict[str, Any]:
     return params
 
 
-def _dotted(params: dict[str, Any], prefix: str = "") -> list[str]:
+def dotted(params: dict[str, Any], prefix: str = "") -> list[str]:
     items = []
     for key, value in params.items():
         if isinstance(value, dict):
-            items += _dotted(value, f"{prefix}{key}.")
+            items += dotted(value, f"{prefix}{key}.")
         else:
             items.append(f"{prefix}{key}={value}")
     return items
@@ -51,7 +51,7 @@ def run(project: Path, pipeline: str, params: dict[str, Any]) -> str:
     Returns the output; raises with the output when the run fails.
     """
     kedro = Path(sys.executable).with_name("kedro")
-    command = [str(kedro), "run", "--pipeline", pipeline, "--params", ",".join(_dotted(params))]
+    command = [str(kedro), "run", "--pipeline", pipeline, "--params", ",".join(dotted(params))]
     result = subprocess.run(command, cwd=project, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
     output = result.stdout + result.stderr
     if result.returncode:

@@ -1,7 +1,8 @@
 """Run the project as a package: ``python -m carvana_unet`` (or ``carvana-unet``).
 
 ``carvana-unet predict PHOTOS OUT [--background COLOUR_OR_IMAGE]`` runs the predict pipeline on one
-photo or a folder; anything else is passed to ``kedro run``.
+photo or a folder; ``carvana-unet worker [--env E] [--params P]`` is one non-chief worker of
+multi-worker training; anything else is passed to ``kedro run``.
 """
 
 import argparse
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
 from kedro.framework.cli.utils import find_run_command
 from kedro.framework.project import configure_project
 from kedro.framework.session import KedroSession
@@ -35,9 +37,49 @@ def predict(argv: list[str]) -> int:
     return 0
 
 
+def worker(argv: list[str]) -> int:
+    """One non-chief worker of multi-worker training: the training node on this worker's slice, nothing saved.
+
+    The chief (TF_CONFIG task 0) runs `kedro run --pipeline training` and writes the model, the
+    checkpoints and the MLflow run; each other machine runs this with its own TF_CONFIG task.
+    """
+    parser = argparse.ArgumentParser(prog="carvana-unet worker", description=worker.__doc__)
+    parser.add_argument("--env", default=None, help="the Kedro environment the chief runs with")
+    parser.add_argument("--params", default="", help="the chief's --params, as kedro run takes them: a.b=1,c=x")
+    parser.add_argument("--project", type=Path, default=Path.cwd(), help="the project folder (default: here)")
+    args = parser.parse_args(argv)
+    runtime_params = nested_params(f"{args.params},training.distribute=multi_worker".strip(","))
+    bootstrap_project(args.project)
+    from kedro.framework.project import pipelines  # noqa: PLC0415 (filled in by bootstrap_project)
+
+    with KedroSession.create(args.project, env=args.env, runtime_params=runtime_params) as session:
+        context = session.load_context()
+        train = next(n for n in pipelines["training"].nodes if n.name == "train_unet")
+
+        def load(name: str) -> Any:  # parameters typed and checked, as kedro run passes them
+            group = name.removeprefix("params:")
+            return context.params[group] if group != name else context.catalog.load(name)
+
+        train.run({name: load(name) for name in train.inputs})  # outputs dropped: the chief saves them
+    return 0
+
+
+def nested_params(text: str) -> dict[str, Any]:
+    """`a.b=1,c=x` as kedro run's --params reads it: {"a": {"b": 1}, "c": "x"}."""
+    params: dict[str, Any] = {}
+    for item in filter(None, text.split(",")):
+        key, _, value = item.partition("=")
+        *parents, leaf = key.strip().split(".")
+        target = params
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = yaml.safe_load(value)
+    return params
+
+
 def main(*args: Any, **kwargs: Any) -> Any:
-    if not args and len(sys.argv) > 1 and sys.argv[1] == "predict":
-        return predict(sys.argv[2:])
+    if not args and len(sys.argv) > 1 and sys.argv[1] in ("predict", "worker"):
+        return {"predict": predict, "worker": worker}[sys.argv[1]](sys.argv[2:])
     configure_project(PACKAGE)
     run = find_run_command(PACKAGE)
     return run(*args, **kwargs)

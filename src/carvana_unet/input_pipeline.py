@@ -30,10 +30,12 @@ class TrainingFeed:
     augmentation: SeededAugmentation | None = None
     seed: int = 0
     deterministic: bool = True
+    shard: tuple[int, int] = (0, 1)  # (worker, workers): each worker feeds every workers-th image of a batch
 
     @property
     def steps_per_epoch(self) -> int:
-        return math.ceil(len(self.rows) / self.batch_size)
+        # Across workers the last, partial batch is dropped: a worker could get no image of it.
+        return (math.ceil if self.shard[1] == 1 else math.floor)(len(self.rows) / self.batch_size)
 
     def epoch_order(self, epoch: int) -> np.ndarray:
         return np.random.default_rng([self.seed, epoch]).permutation(np.asarray(self.rows, dtype=np.int64))
@@ -42,9 +44,12 @@ class TrainingFeed:
         """Batches for epochs first_epoch .. epochs-1, one after another (steps_per_epoch each)."""
         epoch_ids = np.arange(first_epoch, epochs, dtype=np.int64)
         orders = np.stack([self.epoch_order(e) for e in epoch_ids]) if len(epoch_ids) else np.zeros((0, 1), np.int64)
+        worker, workers = self.shard
         batches = tf.data.Dataset.from_tensor_slices((epoch_ids, orders)).flat_map(
             lambda epoch, order: (
-                tf.data.Dataset.from_tensor_slices(order).batch(self.batch_size).map(lambda batch: (epoch, batch))
+                tf.data.Dataset.from_tensor_slices(order)
+                .batch(self.batch_size, drop_remainder=workers > 1)
+                .map(lambda batch: (epoch, batch[worker::workers]))
             )
         )
         fetch = _batch_fetcher(self.images, self.masks, self.augmentation)

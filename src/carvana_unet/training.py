@@ -12,12 +12,21 @@ import keras
 import pandas as pd
 import tensorflow as tf
 
+from carvana_unet import multi_worker
 from carvana_unet.input_pipeline import TrainingFeed
 
 log = logging.getLogger(__name__)
 
 
 def strategy_for(name: str) -> tf.distribute.Strategy:
+    if name == "multi_worker":
+        try:  # reads TF_CONFIG; must come before TensorFlow runs anything in this process
+            return tf.distribute.MultiWorkerMirroredStrategy()
+        except RuntimeError as error:
+            raise RuntimeError(
+                f"training.distribute=multi_worker: {error}. Run the training pipeline alone "
+                "(kedro run --pipeline training), so that nothing before it starts TensorFlow"
+            ) from error
     return tf.distribute.MirroredStrategy() if name == "mirrored" else tf.distribute.get_strategy()
 
 
@@ -43,9 +52,16 @@ class FreezeBatchNorm(keras.callbacks.Callback):
         log.info("BatchNorm frozen from epoch %d", epoch)
 
 
-def callbacks(options: dict[str, Any], checkpoint_dir: Path) -> list[keras.callbacks.Callback]:
+def callbacks(options: dict[str, Any], checkpoint_dir: Path, writes: bool = True) -> list[keras.callbacks.Callback]:
+    """The training callbacks; `writes=False` (a multi-worker run's other workers) leaves files to the chief."""
     monitor = "val_loss" if options["has_validation"] else "loss"
     backup, history = checkpoint_dir / "backup", checkpoint_dir / "history.csv"
+    decide = [
+        keras.callbacks.ReduceLROnPlateau(monitor=monitor, **options["reduce_lr"]),
+        keras.callbacks.EarlyStopping(monitor=monitor, **options["early_stopping"]),
+    ] + ([FreezeBatchNorm(options["freeze_batch_norm_after"])] if options.get("freeze_batch_norm_after") else [])
+    if not writes:
+        return [multi_worker.RestoreOnly(str(backup)), *decide]
     if not options["resume"]:
         shutil.rmtree(backup, ignore_errors=True)
     if not backup.exists():
@@ -56,11 +72,10 @@ def callbacks(options: dict[str, Any], checkpoint_dir: Path) -> list[keras.callb
         keras.callbacks.ModelCheckpoint(
             str(checkpoint_dir / "best.weights.h5"), monitor=monitor, save_best_only=True, save_weights_only=True
         ),
-        keras.callbacks.ReduceLROnPlateau(monitor=monitor, **options["reduce_lr"]),
-        keras.callbacks.EarlyStopping(monitor=monitor, **options["early_stopping"]),
+        *decide,
         # Appends, so a resumed run's history still holds the epochs before the kill.
         keras.callbacks.CSVLogger(str(history), append=True),
-    ] + ([FreezeBatchNorm(options["freeze_batch_norm_after"])] if options.get("freeze_batch_norm_after") else [])
+    ]
 
 
 def resume_epoch(checkpoint_dir: Path) -> int:
@@ -82,6 +97,8 @@ def fit(
     Returns one row of metrics per epoch, those of an interrupted earlier attempt included.
     A resumed run is fed the epochs it has left, so it sees the batches an unbroken run would.
     """
+    if multi_worker.in_use(model):
+        return _fit_multi_worker(model, feed, validation_data, options, checkpoint_dir, extra_callbacks)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     run_callbacks = callbacks(options, checkpoint_dir) + list(extra_callbacks)
     train_data = feed.dataset(resume_epoch(checkpoint_dir), options["epochs"])
@@ -94,6 +111,28 @@ def fit(
         callbacks=run_callbacks,
         verbose=2,
     )
+    return _best_weights_and_history(model, checkpoint_dir)
+
+
+def _fit_multi_worker(
+    model: keras.Model,
+    feed: TrainingFeed,
+    validation_data: tf.data.Dataset | None,
+    options: dict[str, Any],
+    checkpoint_dir: Path,
+    extra_callbacks: tuple,
+) -> pd.DataFrame:
+    """The chief trains, writes and loads its best weights like `fit`; the other workers only train."""
+    chief = multi_worker.is_chief(model.distribute_strategy)
+    if chief:
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    run_callbacks = callbacks(options, checkpoint_dir, writes=chief) + list(extra_callbacks)
+    multi_worker.barrier(model.distribute_strategy)  # the chief has cleared or kept the backup: now restore
+    history = multi_worker.fit(model, feed, validation_data, run_callbacks, options["epochs"])
+    return _best_weights_and_history(model, checkpoint_dir) if chief else history
+
+
+def _best_weights_and_history(model: keras.Model, checkpoint_dir: Path) -> pd.DataFrame:
     best = checkpoint_dir / "best.weights.h5"
     if best.exists():
         model.load_weights(str(best))

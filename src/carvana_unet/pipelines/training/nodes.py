@@ -9,7 +9,7 @@ from typing import Any
 import keras
 import pandas as pd
 
-from carvana_unet import augment, training
+from carvana_unet import augment, multi_worker, training
 from carvana_unet.cache import ImageCache
 from carvana_unet.input_pipeline import TrainingFeed, validation_dataset
 from carvana_unet.model.compiled import compile_unet
@@ -56,11 +56,12 @@ def train_unet(
         else None
     )
     history = training.fit(model, feed, validation_data, settings, Path(options.checkpoint_dir))
-    final_dice = (
-        float(model.evaluate(validation_data, verbose=0, return_dict=True)["dice"])
-        if validation_data is not None
-        else float("nan")
-    )
+    if validation_data is None:
+        final_dice = float("nan")
+    elif multi_worker.in_use(model):  # Keras' evaluate() cannot run under it either
+        final_dice = multi_worker.validate(model, validation_data)["dice"]
+    else:
+        final_dice = float(model.evaluate(validation_data, verbose=0, return_dict=True)["dice"])
     log.info("validation Dice at %dx%d: %.4f", width, height, final_dice)
     return model, history, final_dice
 

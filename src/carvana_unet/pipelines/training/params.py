@@ -58,5 +58,5 @@ class TrainingParams(_Strict):
     mixed_precision: bool = False
     gradient_accumulation_steps: int = Field(1, ge=1)
     freeze_batch_norm_after: int | None = Field(None, ge=1)
-    distribute: Literal["none", "mirrored"] = "none"
+    distribute: Literal["none", "mirrored", "multi_worker"] = "none"
     jit_compile: bool = False
