@@ -27,8 +27,8 @@ import numpy as np  # noqa: E402
 
 from carvana_unet import imaging, synthetic  # noqa: E402
 from carvana_unet.model.saving import load_model  # noqa: E402
-from carvana_unet.predictions import predict_stream, write_predictions  # noqa: E402
-from carvana_unet.segmenter import Segmenter, open_photo  # noqa: E402
+from carvana_unet.predictions import encode, predict_stream, write_predictions  # noqa: E402
+from carvana_unet.segmenter import Segmenter, cutout, open_photo  # noqa: E402
 from carvana_unet.serving import PackagedModel, pyfunc_arguments  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -61,6 +61,37 @@ def end_to_end(segmenter: Segmenter, photos: list[Path], out: Path, batch_size: 
     report = write_predictions(out, predict_stream(segmenter, loaders, batch_size, workers), workers)
     assert len(report["written"]) == len(photos), report
     return len(photos) / (time.perf_counter() - start)
+
+
+def stage_costs(segmenter: Segmenter, photo_file: Path, batch_size: int, repeats: int = 5) -> dict[str, float]:
+    """Milliseconds per photo of each step predict takes, one at a time on one thread (the model: its share
+    of a batch, on all cores)."""
+    height, width = segmenter.model.input_shape[1:3]
+    photo = open_photo(photo_file)
+    small = imaging.to_model_size(photo, height, width, "stretch")
+    batch = np.repeat(small[None].astype(np.float32) / 255, batch_size, axis=0)
+    probability = segmenter.model.predict_on_batch(batch)[0, ..., 0]
+    mask, full = segmenter.masks([photo])[0], photo.shape[:2]
+
+    def png(pixels: np.ndarray) -> None:
+        encode(pixels, ".png")
+
+    steps = {
+        "read (JPEG decode)": lambda: open_photo(photo_file),
+        "shrink to model size": lambda: imaging.to_model_size(photo, height, width, "stretch"),
+        "model": lambda: segmenter.model.predict_on_batch(batch),
+        "restore to full size + threshold": lambda: imaging.to_original_size(probability, *full, "stretch") > 0.5,
+        "mask PNG": lambda: png(mask * np.uint8(255)),
+        "cut-out PNG (RGBA)": lambda: png(cutout(photo, mask)),
+    }
+    costs = {}
+    for name, run in steps.items():
+        run()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            run()
+        costs[name] = (time.perf_counter() - start) / repeats * 1000 / (batch_size if name == "model" else 1)
+    return costs
 
 
 def timed_request(url: str, body: bytes) -> float:
@@ -99,6 +130,11 @@ def main() -> None:
         print(f"  bare model.predict on pre-resized tensors          {max(bare):7.2f} img/s")
         print(f"  predict: read, predict, full-size mask + cut-out, write {max(full):7.2f} img/s")
         print(f"  predict / bare = {max(full) / max(bare):.2f} (target >= 0.6)")
+        costs = stage_costs(segmenter, photos[0], args.batch_size)
+        print("  where a photo's time goes, ms on one thread (the model: on all cores, per image of a batch):")
+        for name, ms in costs.items():
+            print(f"    {name:<34} {ms:7.1f}")
+        print(f"    {'all but the model':<34} {sum(costs.values()) - costs['model']:7.1f}")
 
         model_dir = scratch / "pyfunc"
         files = scratch / "files"

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
+import cv2
 import numpy as np
-from PIL import Image
 from tqdm.auto import tqdm
 
 from carvana_unet.imaging import bounded_map
@@ -75,14 +75,27 @@ def output_paths(out_dir: Path, name: str, background: str | None) -> dict[str, 
     return paths
 
 
-# PNG at zlib level 1: a full-size RGBA cut-out encodes about 4x faster than at the default 6, for
-# files about 15 % larger; the encoding, not the model, bounds predict's throughput on a CPU.
-SAVE_ARGS = {"PNG": {"compress_level": 1}, "JPEG": {"quality": 95}}
+# OpenCV's PNG writer at zlib level 1 with the "up" filter: a full-size RGBA cut-out encodes in about
+# 35 ms, against 60-80 ms for Pillow at level 1 (which tries every filter on every row); files are the
+# same size. On a CPU this encoding, not the model, bounds predict's throughput.
+PNG_OPTIONS = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
+JPEG_OPTIONS = [cv2.IMWRITE_JPEG_QUALITY, 95]
+TO_BGR = {3: cv2.COLOR_RGB2BGR, 4: cv2.COLOR_RGBA2BGRA}
 
 
-def _save_atomically(pixels: np.ndarray, path: Path, image_format: str) -> None:
+def encode(pixels: np.ndarray, suffix: str) -> bytes:
+    """PNG or JPEG bytes of grey, RGB or RGBA pixels."""
+    if pixels.ndim == 3:
+        pixels = cv2.cvtColor(pixels, TO_BGR[pixels.shape[2]])
+    ok, data = cv2.imencode(suffix, pixels, PNG_OPTIONS if suffix == ".png" else JPEG_OPTIONS)
+    if not ok:
+        raise OSError(f"OpenCV could not encode a {pixels.shape} image as {suffix}")
+    return data.tobytes()
+
+
+def _save_atomically(pixels: np.ndarray, path: Path) -> None:
     staging = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(pixels).save(staging, format=image_format, **SAVE_ARGS[image_format])
+    staging.write_bytes(encode(pixels, path.suffix))
     os.replace(staging, path)
 
 
@@ -95,10 +108,10 @@ def write_predictions(out_dir: Path, stream: PredictionStream, workers: int = 2)
     def write(item: Prediction) -> Prediction:
         if item.error is None:
             paths = output_paths(out_dir, item.name, stream.background)
-            _save_atomically(item.mask * np.uint8(255), paths["mask"], "PNG")
-            _save_atomically(cutout(item.photo, item.mask), paths["cutout"], "PNG")
+            _save_atomically(item.mask * np.uint8(255), paths["mask"])
+            _save_atomically(cutout(item.photo, item.mask), paths["cutout"])
             if stream.background:
-                _save_atomically(composite(item.photo, item.mask, stream.background), paths["composite"], "JPEG")
+                _save_atomically(composite(item.photo, item.mask, stream.background), paths["composite"])
         return Prediction(item.name, error=item.error)  # let the pixels go
 
     todo = len(stream.names) - len(done)
