@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from carvana_unet import augment
 
@@ -69,3 +70,18 @@ def test_preview_draws_the_same_figure_from_the_saved_transform():
         return np.asarray(figure.canvas.buffer_rgba()).copy()
 
     np.testing.assert_array_equal(pixels(), pixels())
+
+
+@pytest.mark.parametrize("car_colour", [(220, 30, 30), (0, 255, 0), (0, 0, 0), (255, 255, 255)])
+def test_preview_outline_stands_out_on_a_car_of_any_colour(car_colour):
+    from carvana_unet.pipelines.augmentation.nodes import HALO, OUTLINE, _outline
+
+    image = np.full((40, 60, 3), car_colour, np.uint8)
+    car = np.zeros((40, 60), bool)
+    car[10:30, 15:45] = True
+    outlined = _outline(image, car)
+    changed = (outlined != image).any(axis=2)
+    assert changed[9:12, 15:45].any() and not changed[15:25, 20:40].any()  # the edge is drawn, the body left
+    drawn = {tuple(int(v) for v in c) for c in outlined[changed]}
+    assert drawn <= {OUTLINE, HALO}  # lime on black: one of the two is far from any car's colour
+    assert max(np.abs(np.subtract(c, car_colour)).max() for c in drawn) >= 200

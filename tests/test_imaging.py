@@ -48,3 +48,12 @@ def test_padded_layout_comes_from_the_full_size_after_a_scaled_decode(tmp_path):
     image, _ = imaging.decode_to_model_size(Image.open(path), 320, 320, "pad")
     filled_rows = np.flatnonzero(image.any(axis=(1, 2)))
     assert (filled_rows.min(), filled_rows.max()) == (53, 53 + 214 - 1)
+
+
+def test_soft_mask_pixels_keep_the_share_of_their_block_that_is_car():
+    mask = np.zeros((4, 8), np.uint8)
+    mask[:2, :2] = 1  # a quarter of the first 4x4 block
+    mask[:, 4:7] = 1  # three quarters of the second
+    soft = imaging.to_model_size(mask, 1, 2, "stretch", is_mask=True, coverage=True)
+    assert soft.tolist() == [[64, 191]]  # round(0.25 * 255), round(0.75 * 255)
+    assert imaging.to_model_size(mask, 1, 2, "stretch", is_mask=True).tolist() == [[0, 1]]

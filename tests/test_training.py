@@ -80,3 +80,11 @@ def test_resumed_run_ends_with_the_weights_of_an_unbroken_run(tmp_path):
     training.fit(resumed, feed, None, options, tmp_path / "killed")
     for a, b in zip(unbroken.get_weights(), resumed.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_soft_targets_reach_the_loss_as_fractions():
+    images, masks = tiny_data(8, 16, 16)
+    coverage = (masks * 170).astype(np.uint8)  # two thirds covered, in the cache's 0..255 scale
+    feed = TrainingFeed(images, coverage, np.arange(8), 4, None, mask_scale=255)
+    _, targets = next(iter(feed.dataset(0, 1)))
+    np.testing.assert_allclose(np.unique(targets.numpy()), [0.0, 170 / 255], rtol=1e-6)

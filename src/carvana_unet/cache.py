@@ -15,7 +15,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
-Sample = tuple[np.ndarray, np.ndarray]  # image (H, W, 3) uint8, mask (H, W) uint8 0/1
+Sample = tuple[np.ndarray, np.ndarray]  # image (H, W, 3) uint8, mask (H, W) uint8 0..mask_scale
 
 
 @dataclass
@@ -35,6 +35,11 @@ class ImageCache:
     index: pd.DataFrame
     images: np.ndarray
     masks: np.ndarray
+
+    @property
+    def mask_scale(self) -> int:
+        """A fully covered mask pixel's value: 1 (0/1 masks) or 255 (soft targets: coverage 0..255)."""
+        return int(self.index["mask_scale"].iloc[0]) if "mask_scale" in self.index and len(self.index) else 1
 
     def rows(self, split: str) -> np.ndarray:
         """Positions of the rows in one split ('train' or 'validation')."""

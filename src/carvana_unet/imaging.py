@@ -58,6 +58,9 @@ def to_mask_array(image: Image.Image) -> np.ndarray:
     raise ValueError(f"mask is not binary (values {sorted(values)[:6]}): a mask must hold 0/1 or 0/255")
 
 
+COVERAGE_SCALE = 255  # a soft target's uint8 value for a fully covered pixel
+
+
 def _fit(height: int, width: int, target_h: int, target_w: int) -> tuple[int, int, int, int]:
     """Scaled size and top/left offsets that fit (height, width) inside the target, aspect kept."""
     scale = min(target_h / height, target_w / width)
@@ -72,6 +75,7 @@ def to_model_size(
     aspect: str,
     is_mask: bool = False,
     fit_from: tuple[int, int] | None = None,
+    coverage: bool = False,
 ) -> np.ndarray:
     """Resize an image or mask to the model input: `stretch` to fill it or `pad` to keep the aspect.
 
@@ -81,6 +85,7 @@ def to_model_size(
     A mask is area-averaged and thresholded at half, so each small pixel is on when most of
     its block is. cv2.INTER_NEAREST would sample each block's corner instead, shifting the
     mask half a block down and right of the image (5 full-size pixels at 1918 -> 192).
+    With `coverage`, a mask keeps that average instead, as uint8 0..COVERAGE_SCALE (soft targets).
     """
     if aspect not in ASPECT_MODES:
         raise ValueError(f"aspect must be one of {ASPECT_MODES}, got {aspect!r}")
@@ -91,6 +96,8 @@ def to_model_size(
         new_h, new_w, top, left = _fit(*(fit_from or array.shape[:2]), height, width)
         out = np.zeros((height, width) + array.shape[2:], dtype=source.dtype)
         out[top : top + new_h, left : left + new_w] = cv2.resize(source, (new_w, new_h), interpolation=cv2.INTER_AREA)
+    if is_mask and coverage:
+        return np.round(out * COVERAGE_SCALE).astype(np.uint8)
     return (out >= 0.5).astype(array.dtype) if is_mask else out
 
 

@@ -30,6 +30,7 @@ class TrainingFeed:
     augmentation: SeededAugmentation | None = None
     seed: int = 0
     deterministic: bool = True
+    mask_scale: int = 1  # the mask value of a fully covered pixel (255 for soft targets)
     shard: tuple[int, int] = (0, 1)  # (worker, workers): each worker feeds every workers-th image of a batch
 
     @property
@@ -52,25 +53,27 @@ class TrainingFeed:
                 .map(lambda batch: (epoch, batch[worker::workers]))
             )
         )
-        fetch = _batch_fetcher(self.images, self.masks, self.augmentation)
+        fetch = _batch_fetcher(self.images, self.masks, self.augmentation, self.mask_scale)
         return batches.map(fetch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=self.deterministic).prefetch(
             tf.data.AUTOTUNE
         )
 
 
-def validation_dataset(images: np.ndarray, masks: np.ndarray, rows: np.ndarray, batch_size: int) -> tf.data.Dataset:
+def validation_dataset(
+    images: np.ndarray, masks: np.ndarray, rows: np.ndarray, batch_size: int, mask_scale: int = 1
+) -> tf.data.Dataset:
     """The given rows once, in order, unaugmented."""
     batches = tf.data.Dataset.from_tensor_slices(np.asarray(rows, dtype=np.int64)).batch(batch_size)
-    fetch = _batch_fetcher(images, masks, None)
+    fetch = _batch_fetcher(images, masks, None, mask_scale)
     return batches.map(lambda batch: fetch(0, batch), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
         tf.data.AUTOTUNE
     )
 
 
 def _batch_fetcher(
-    images: np.ndarray, masks: np.ndarray, augmentation: SeededAugmentation | None
+    images: np.ndarray, masks: np.ndarray, augmentation: SeededAugmentation | None, mask_scale: int
 ) -> Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
-    """A tf.data map function: (epoch, cache rows) -> (images float32 in [0, 1], masks (N, H, W, 1))."""
+    """A tf.data map function: (epoch, cache rows) -> (images float32 in [0, 1], masks (N, H, W, 1) in [0, 1])."""
     height, width = images.shape[1:3]
 
     def load(epoch: np.int64, batch_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -86,7 +89,7 @@ def _batch_fetcher(
         image, mask = tf.numpy_function(load, [epoch, batch_rows], [tf.uint8, tf.uint8], stateful=False)
         image = tf.ensure_shape(image, (None, height, width, 3))
         mask = tf.ensure_shape(mask, (None, height, width))
-        return tf.cast(image, tf.float32) / 255.0, tf.cast(mask, tf.float32)[..., None]
+        return tf.cast(image, tf.float32) / 255.0, (tf.cast(mask, tf.float32) / mask_scale)[..., None]
 
     return fetch
 

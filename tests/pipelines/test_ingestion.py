@@ -72,6 +72,24 @@ def test_cache_shapes_dtypes_and_values(tiny_raw, tmp_path):
     assert list(cache.index["image_id"]) == list(split["image_id"])
 
 
+def test_soft_targets_cache_each_pixels_coverage(tiny_raw, tmp_path):
+    images, masks, _ = load_raw(tiny_raw)
+    split = split_by_car(ingest(tiny_raw)[0], OPTIONS)
+    soft = read_cache_of(
+        resize_for_model(split, images, masks, OPTIONS.model_copy(update={"soft_targets": True})), tmp_path / "soft"
+    )
+    hard = read_cache_of(resize_for_model(split, images, masks, OPTIONS), tmp_path / "hard")
+    assert (soft.mask_scale, hard.mask_scale) == (255, 1)
+    edge = (soft.masks > 0) & (soft.masks < 255)
+    assert edge.mean() > 0.01  # the boundary keeps fractions
+    np.testing.assert_array_equal(hard.masks, soft.masks >= 128)  # thresholded, the same masks as before
+
+
+def read_cache_of(samples: ResizedSamples, path: Path):
+    write_cache(path, samples)
+    return read_cache(path)
+
+
 def test_pad_aspect_keeps_the_shape_undistorted(tiny_raw, tmp_path):
     images, masks, _ = load_raw(tiny_raw)
     split = split_by_car(ingest(tiny_raw)[0], OPTIONS)

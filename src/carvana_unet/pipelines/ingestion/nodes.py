@@ -124,11 +124,12 @@ def resize_for_model(
     def resize(row: Any) -> tuple[np.ndarray, np.ndarray]:  # a row of index.itertuples()
         image = imaging.decode_to_model_size(train_images[row.image_id](), height, width, aspect)[0]
         mask = imaging.to_mask_array(train_masks[row.mask_key]())
-        return image, imaging.to_model_size(mask, height, width, aspect, is_mask=True)
+        return image, imaging.to_model_size(mask, height, width, aspect, is_mask=True, coverage=options.soft_targets)
 
     def stream() -> Iterator[Sample]:
         resized = imaging.bounded_map(resize, index.itertuples(), options.workers)
         yield from tqdm(resized, total=len(index), desc=f"resizing to {width}x{height}", unit="img")
 
-    cached_index = index.drop(columns=["mask_key"]).assign(aspect=aspect)
+    mask_scale = imaging.COVERAGE_SCALE if options.soft_targets else 1  # the value of a fully covered pixel
+    cached_index = index.drop(columns=["mask_key"]).assign(aspect=aspect, mask_scale=mask_scale)
     return ResizedSamples(cached_index, height, width, stream)

@@ -16,4 +16,5 @@ class IngestionParams(BaseModel):
     input_height: int = Field(128, ge=1)
     input_width: int = Field(192, ge=1)
     aspect: Literal["stretch", "pad"] = "stretch"
+    soft_targets: bool = False  # masks at model size keep each pixel's coverage instead of a 0/1 verdict
     workers: int = Field(2, ge=1)

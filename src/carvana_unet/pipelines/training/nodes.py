@@ -49,9 +49,10 @@ def train_unet(
         augmentation,
         seed=options.seed,
         deterministic=options.deterministic,
+        mask_scale=cache.mask_scale,
     )
     validation_data = (
-        validation_dataset(cache.images, cache.masks, validation_rows, options.batch_size)
+        validation_dataset(cache.images, cache.masks, validation_rows, options.batch_size, cache.mask_scale)
         if len(validation_rows)
         else None
     )
