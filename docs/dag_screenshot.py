@@ -31,7 +31,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--virtual-time-budget=15000",
 ]
-WINDOW = "--window-size=1600,2000"
+WINDOW = "--window-size=1800,2000"
 # What kedro-viz reads from localStorage at start (keys as in its bundle): no tour, graph only.
 SETTINGS = {
     "showFeatureHints": "false",
