@@ -1,7 +1,7 @@
 """Validation Dice over seeds: how much a figure moves when only the seeds change.
 
 Usage: python benchmarks/seeds.py [--configs default quality] [--training-seeds 5] [--split-seeds 2]
-                                  [--quality-seeds 3]
+                                  [--quality-seeds 3] [--params ingestion.soft_targets=true]
 Each configuration gets its synthetic data once; then, per split seed (which cars are held out),
 ingestion and augmentation; then, per training seed (weights, shuffle, augmentation draws),
 training and full-resolution evaluation, each a `kedro run` as `dvc repro` runs it.
@@ -20,15 +20,17 @@ from pathlib import Path
 from accuracy import CONFIGS, kedro_run, scratch_project
 
 
-def run_seeds(project: Path, name: str, split_seeds: list[int], training_seeds: list[int]) -> list[dict]:
+def run_seeds(
+    project: Path, name: str, split_seeds: list[int], training_seeds: list[int], params: dict[str, str]
+) -> list[dict]:
     env = CONFIGS[name]
     kedro_run(project, env, "generate")
     rows = []
     for split_seed in split_seeds:
         for pipeline in ("ingestion", "augmentation"):
-            kedro_run(project, env, pipeline, {"ingestion.split_seed": split_seed})
+            kedro_run(project, env, pipeline, {**params, "ingestion.split_seed": split_seed})
         for seed in training_seeds:
-            seconds = kedro_run(project, env, "training", {"training.seed": seed})
+            seconds = kedro_run(project, env, "training", {**params, "training.seed": seed})
             kedro_run(project, env, "evaluation")
             metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
             rows.append(
@@ -65,7 +67,9 @@ def main() -> None:
     parser.add_argument("--training-seeds", type=int, default=5, help="default configuration")
     parser.add_argument("--split-seeds", type=int, default=2, help="default configuration")
     parser.add_argument("--quality-seeds", type=int, default=3, help="quality configuration, one split")
+    parser.add_argument("--params", default="", help="kedro --params for every run, e.g. ingestion.soft_targets=true")
     args = parser.parse_args()
+    params = dict(item.split("=", 1) for item in filter(None, args.params.split(",")))
     os.environ.update(KEDRO_DISABLE_TELEMETRY="true", NO_ALBUMENTATIONS_UPDATE="1", TF_CPP_MIN_LOG_LEVEL="2")
     plans = {
         "default": (list(range(42, 42 + args.split_seeds)), list(range(7, 7 + args.training_seeds))),
@@ -74,8 +78,8 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
         for name in args.configs:
-            results[name] = run_seeds(scratch_project(Path(scratch), name), name, *plans[name])
-    print(f"\n{os.cpu_count()} CPUs; Dice is the mean over validation images at full resolution, per run")
+            results[name] = run_seeds(scratch_project(Path(scratch), name), name, *plans[name], params)
+    print(f"\n{os.cpu_count()} CPUs; Dice is the mean over validation images at full resolution, per run; {args.params}")
     print("| config | split seed | training seed | Dice mean | Dice min | training |")
     print("| --- | --- | --- | --- | --- | --- |")
     for rows in results.values():
