@@ -79,7 +79,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         for name in args.configs:
             results[name] = run_seeds(scratch_project(Path(scratch), name), name, *plans[name], params)
-    print(f"\n{os.cpu_count()} CPUs; Dice is the mean over validation images at full resolution, per run; {args.params}")
+    print(f"\n{os.cpu_count()} CPUs; Dice: mean over validation images at full resolution, per run; {args.params}")
     print("| config | split seed | training seed | Dice mean | Dice min | training |")
     print("| --- | --- | --- | --- | --- | --- |")
     for rows in results.values():
