@@ -17,12 +17,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import served
+import yaml
 from kedro_project import KedroRunFailed, make_project, run, tiny_params
 from PIL import Image
 
 from carvana_unet import imaging, rle
 from carvana_unet.cache import read_cache
 from carvana_unet.input_pipeline import predict_batch
+from carvana_unet.model.saving import load_model
+from carvana_unet.pipelines.training.params import RefinementParams
+from carvana_unet.refine import Refiner
 from carvana_unet.segmenter import Segmenter, open_photo
 
 PIPELINES = ("ingestion", "augmentation", "training", "evaluation", "submission")
@@ -58,15 +62,17 @@ def test_mlflow_recorded_training_and_evaluation(project):
     (raw_input,) = [d for d in trained.inputs.dataset_inputs if d.tags[0].value == "raw"]
     assert raw_input.dataset.digest == trained.data.tags["data_version"][:36]
     artifacts = {a.path for a in client.list_artifacts(trained.info.run_id)}
-    assert "unet.keras" in artifacts
-    assert {"eval_dice_mean", "eval_ceiling_hard_mean", "eval_ceiling_soft_mean"} <= set(
+    assert {"unet.keras", "refiner.keras"} <= artifacts
+    assert {"refiner.loss", "refiner.band_accuracy"} <= set(trained.data.metrics)
+    assert trained.data.params["refinement.enabled"] == "True"
+    assert {"eval_dice_mean", "eval_dice_coarse_mean", "eval_ceiling_hard_mean", "eval_ceiling_soft_mean"} <= set(
         runs["evaluation"].data.metrics
     )
 
 
 def test_metrics_json_has_the_keys_dvc_reads(project):
     metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
-    assert {"dice_mean", "dice_median", "dice_min", "threshold", "dice_per_angle"} <= set(metrics)
+    assert {"dice_mean", "dice_median", "dice_min", "threshold", "dice_per_angle", "dice_coarse_mean"} <= set(metrics)
     assert 0 <= metrics["dice_min"] <= metrics["dice_mean"] <= 1
     assert 0.9 < metrics["ceiling_hard_mean"] <= metrics["ceiling_soft_mean"] <= 1
     assert len(metrics["dice_per_angle"]) == 16
@@ -74,17 +80,33 @@ def test_metrics_json_has_the_keys_dvc_reads(project):
         assert (project / "data/08_reporting" / figure).stat().st_size > 1000
 
 
-def test_submission_decodes_to_the_thresholded_predictions(project, tiny_raw_template):
+def project_refiner(project: Path) -> Refiner:
+    """The refiner the run trained, applied with the project's refinement settings."""
+    settings = yaml.safe_load((project / "conf/base/parameters_refinement.yml").read_text())["refinement"]
+    return RefinementParams(**settings).refiner(load_model(project / "data/06_models/refiner.keras"))
+
+
+@pytest.mark.parametrize("refined", [True, False], ids=["refined", "refinement-off"])
+def test_submission_decodes_to_the_thresholded_predictions(project, tiny_raw_template, refined):
+    if not refined:
+        run(project, "submission", tiny_params(tiny_raw_template, refinement={"enabled": False}))
     submission = pd.read_csv(project / "data/07_model_output/submission.csv", keep_default_na=False)
+    if not refined:  # the tests after this one start from the default submission
+        run(project, "submission", tiny_params(tiny_raw_template))
     sample = pd.read_csv(tiny_raw_template / "sample_submission.csv")
     assert submission["img"].tolist() == sample["img"].tolist()
     model = keras.models.load_model(project / "data/06_models/unet.keras", compile=False)
+    refiner = project_refiner(project)
     threshold = json.loads((project / "data/07_model_output/threshold.json").read_text())["threshold"]
+    changed = 0
     for name, code in submission.head(4).itertuples(index=False):
         image = np.asarray(Image.open(tiny_raw_template / "test" / name))
         probabilities = predict_batch(model, image[None].astype(np.float32) / 255)[0]
-        expected = imaging.to_original_size(probabilities, 64, 96, "stretch") > threshold
+        coarse = imaging.to_original_size(probabilities, 64, 96, "stretch")
+        expected = (refiner.refine(image, coarse) if refined else coarse) > threshold
         np.testing.assert_array_equal(rle.decode(code, (64, 96)), expected)
+        changed += (expected != (coarse > threshold)).sum()
+    assert (changed > 0) == refined  # the refiner moved some pixels, so the two cases differ
 
 
 def test_submission_resumes_after_a_kill(project, tiny_raw_template):
@@ -151,10 +173,11 @@ def test_predict_writes_masks_cutouts_and_composites_for_any_photo(project, tiny
         assert cut.mode == "RGBA" and np.array_equal(np.asarray(cut)[..., 3], np.asarray(mask))
         assert Image.open(out / "composites" / f"{stem}.jpg").size == size
 
-    # The same mask as the model, its threshold and its resizing give directly.
+    # The same mask as the model, its threshold, its resizing and the refiner give directly.
     model = keras.models.load_model(project / "data/06_models/unet.keras", compile=False)
     threshold = json.loads((project / "data/07_model_output/threshold.json").read_text())["threshold"]
-    expected = Segmenter(model, threshold).masks([open_photo(tmp_path / "photos" / "plain.jpg")])[0]
+    segmenter = Segmenter(model, threshold, refiner=project_refiner(project))
+    expected = segmenter.masks([open_photo(tmp_path / "photos" / "plain.jpg")])[0]
     np.testing.assert_array_equal(np.asarray(Image.open(out / "masks" / "plain.png")) // 255, expected)
     cut, car = np.asarray(Image.open(out / "cutouts" / "plain.png")), expected.astype(bool)
     np.testing.assert_array_equal(cut[car][:, :3], open_photo(tmp_path / "photos" / "plain.jpg")[car])

@@ -15,7 +15,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
-Sample = tuple[np.ndarray, np.ndarray]  # image (H, W, 3) uint8, mask (H, W) uint8 0..mask_scale
+Sample = tuple[np.ndarray, np.ndarray]  # image (H, W, channels) uint8, mask (H, W) uint8 0..mask_scale
 
 
 @dataclass
@@ -26,6 +26,7 @@ class ResizedSamples:
     height: int
     width: int
     stream: Callable[[], Iterator[Sample]]
+    channels: int = 3  # 4 for refinement crops: the photo and the U-Net's probability
 
 
 @dataclass
@@ -54,7 +55,7 @@ def write_cache(path: Path, samples: ResizedSamples) -> None:
     try:
         shape = (count, samples.height, samples.width)
         with (
-            _npy_writer(staging / "images.npy", (*shape, 3)) as images,
+            _npy_writer(staging / "images.npy", (*shape, samples.channels)) as images,
             _npy_writer(staging / "masks.npy", shape) as masks,
         ):
             written = 0
@@ -91,6 +92,9 @@ def _npy_writer(path: Path, shape: tuple[int, ...]) -> BinaryIO:
 
 def read_cache(path: Path) -> ImageCache:
     if not (path / "index.csv").exists():
-        raise FileNotFoundError(f"no ingestion cache at {path}: run `kedro run --pipeline ingestion` first")
+        raise FileNotFoundError(
+            f"no cache at {path}: run `kedro run --pipeline ingestion` (the training cache) "
+            "or `--pipeline training` (refinement crops) first"
+        )
     index = pd.read_csv(path / "index.csv", dtype={"image_id": str, "car_id": str})
     return ImageCache(index, np.load(path / "images.npy", mmap_mode="r"), np.load(path / "masks.npy", mmap_mode="r"))

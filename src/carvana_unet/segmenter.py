@@ -17,6 +17,7 @@ from PIL import Image, ImageColor, ImageOps
 
 from carvana_unet import imaging
 from carvana_unet.input_pipeline import predict_batch
+from carvana_unet.refine import Refiner
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
@@ -24,12 +25,14 @@ PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 @dataclass(frozen=True)
 class Segmenter:
     """A model and what turns its output into a mask: the aspect handling it was trained with,
-    the threshold evaluation chose, and optional flip test-time augmentation."""
+    the threshold evaluation chose, optional flip test-time augmentation, and the refiner that
+    re-predicts the outline from the full-size photo (None: the U-Net's upscaled mask)."""
 
     model: keras.Model
     threshold: float
     aspect: str = "stretch"
     flip_tta: bool = False
+    refiner: Refiner | None = None
 
     def masks(self, photos: list[np.ndarray]) -> list[np.ndarray]:
         """0/1 uint8 masks, each at its photo's own size (any size and aspect)."""
@@ -38,10 +41,13 @@ class Segmenter:
         height, width = self.model.input_shape[1:3]
         batch = np.stack([imaging.to_model_size(p, height, width, self.aspect) for p in photos])
         probabilities = predict_batch(self.model, batch.astype(np.float32) / 255, self.flip_tta)
-        return [
-            (imaging.to_original_size(prob, *photo.shape[:2], self.aspect) > self.threshold).astype(np.uint8)
-            for prob, photo in zip(probabilities, photos, strict=True)
-        ]
+        masks = []
+        for small, photo in zip(probabilities, photos, strict=True):
+            full_size = imaging.to_original_size(small, *photo.shape[:2], self.aspect)
+            if self.refiner is not None:
+                full_size = self.refiner.refine(photo, full_size)
+            masks.append((full_size > self.threshold).astype(np.uint8))
+        return masks
 
 
 def open_photo(source: Path | bytes) -> np.ndarray:

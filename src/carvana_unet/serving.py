@@ -1,7 +1,8 @@
 """The trained model as an MLflow pyfunc model: photo bytes in, full-size mask out.
 
 What `mlflow models serve` runs and `mlflow.pyfunc.load_model` returns: the Keras model together
-with its pre- and post-processing (`Segmenter`: resizing, threshold, aspect handling), so a served
+with its pre- and post-processing (`Segmenter`: resizing, threshold, aspect handling, and the
+full-resolution refiner when the run trained one), so a served
 mask is the mask the predict pipeline writes.
 
 Input: a DataFrame with a column `image` of base64-encoded JPEG/PNG/WebP files.
@@ -33,6 +34,7 @@ from PIL import Image
 import carvana_unet
 from carvana_unet import rle
 from carvana_unet.model.saving import load_model, save_model
+from carvana_unet.refine import Refiner
 from carvana_unet.segmenter import Segmenter, open_photo
 
 SIGNATURE = ModelSignature(
@@ -52,9 +54,11 @@ class PackagedModel:
     aspect: str
     flip_tta: bool
     tags: dict[str, str]
+    refiner: Refiner | None = None
 
     def config(self) -> dict[str, Any]:
-        return {"threshold": self.threshold, "aspect": self.aspect, "flip_tta": self.flip_tta}
+        config = {"threshold": self.threshold, "aspect": self.aspect, "flip_tta": self.flip_tta}
+        return config | ({"refinement": self.refiner.config()} if self.refiner else {})
 
 
 # What the served model imports; `--env-manager local` (the README's way) uses the project's own environment.
@@ -75,9 +79,13 @@ def pyfunc_arguments(packaged: PackagedModel, folder: Path) -> dict[str, Any]:
     save_model(packaged.model, folder / "unet.keras")
     (folder / "config.json").write_text(json.dumps(packaged.config()))
     Image.fromarray(np.full((16, 24, 3), 128, np.uint8)).save(folder / "example.jpg")
+    artifacts = {"keras_model": str(folder / "unet.keras"), "config": str(folder / "config.json")}
+    if packaged.refiner is not None:
+        save_model(packaged.refiner.model, folder / "refiner.keras")
+        artifacts["refiner_model"] = str(folder / "refiner.keras")
     return {
         "python_model": CarvanaSegmenterModel(),
-        "artifacts": {"keras_model": str(folder / "unet.keras"), "config": str(folder / "config.json")},
+        "artifacts": artifacts,
         "code_paths": [str(Path(carvana_unet.__file__).parent)],  # the model carries the code it runs
         "pip_requirements": [f"{name}=={version(name)}" for name in REQUIREMENTS],
         "signature": SIGNATURE,
@@ -107,11 +115,14 @@ def mask_rows(masks: list[np.ndarray]) -> pd.DataFrame:
 
 
 class CarvanaSegmenterModel(mlflow.pyfunc.PythonModel):
-    """Artifacts: `keras_model` (the .keras file) and `config` (threshold, aspect, flip_tta as JSON)."""
+    """Artifacts: `keras_model` (the .keras file), `config` (threshold, aspect, flip_tta, and the
+    refinement settings when on, as JSON) and, with refinement, `refiner_model`."""
 
     def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
         config = json.loads(Path(context.artifacts["config"]).read_text())
-        self._segmenter = Segmenter(load_model(Path(context.artifacts["keras_model"])), **config)
+        refinement = config.pop("refinement", None)
+        refiner = Refiner(load_model(Path(context.artifacts["refiner_model"])), **refinement) if refinement else None
+        self._segmenter = Segmenter(load_model(Path(context.artifacts["keras_model"])), **config, refiner=refiner)
 
     def predict(self, context, model_input, params=None):  # noqa: ANN001, ANN201 - MLflow reads hints as a schema
         """A mask for each base64 photo in `model_input["image"]`; a bad one is a 400 naming it."""

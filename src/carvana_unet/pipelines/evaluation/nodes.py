@@ -23,6 +23,8 @@ from carvana_unet.input_pipeline import predict_probabilities  # noqa: E402
 from carvana_unet.layout import image_id_to_mask_key  # noqa: E402
 from carvana_unet.pipelines.evaluation.params import EvaluationParams  # noqa: E402
 from carvana_unet.pipelines.ingestion.params import IngestionParams  # noqa: E402
+from carvana_unet.pipelines.training.params import RefinementParams  # noqa: E402
+from carvana_unet.refine import Refiner  # noqa: E402
 from carvana_unet.serving import PackagedModel  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -30,30 +32,50 @@ CEILINGS = ["ceiling_hard", "ceiling_soft"]
 
 
 def _full_size_probabilities(
-    model: keras.Model, cache: ImageCache, rows: np.ndarray, options: EvaluationParams
-) -> Iterator[tuple[int, np.ndarray]]:
+    model: keras.Model,
+    refiner: Refiner | None,
+    cache: ImageCache,
+    train_images: dict[str, Callable],
+    rows: np.ndarray,
+    options: EvaluationParams,
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(row, the U-Net's upscaled probability, the final one: refined from the full-size photo when on)."""
     for row, probabilities in predict_probabilities(model, cache.images, rows, options.batch_size, options.flip_tta):
         meta = cache.index.iloc[row]
-        yield row, imaging.to_original_size(probabilities, int(meta.height), int(meta.width), meta.aspect)
+        coarse = imaging.to_original_size(probabilities, int(meta.height), int(meta.width), meta.aspect)
+        if refiner is None:
+            yield row, coarse, coarse
+        else:
+            yield row, coarse, refiner.refine(imaging.to_rgb_array(train_images[meta.image_id]()), coarse)
 
 
 def score_validation(
-    model: keras.Model, cache: ImageCache, train_masks: dict[str, Callable], options: EvaluationParams
+    model: keras.Model,
+    refiner_model: keras.Model,
+    cache: ImageCache,
+    train_images: dict[str, Callable],
+    train_masks: dict[str, Callable],
+    options: EvaluationParams,
+    refinement: RefinementParams,
 ) -> pd.DataFrame:
-    """One row per validation image: Dice at each candidate threshold against the original GIF, and the
-    Dice the input size allows (the resolution ceilings, see carvana_unet.ceiling)."""
+    """One row per validation image: Dice at each candidate threshold against the original GIF (the
+    U-Net's alone too, `coarse@t`, when refinement is on), and the Dice the input size allows (the
+    resolution ceilings, see carvana_unet.ceiling)."""
     rows = cache.rows("validation")
     if not len(rows):
         raise ValueError("no validation images: set ingestion.validation_fraction above 0 to evaluate")
     thresholds = options.thresholds
+    refiner = refinement.refiner(refiner_model)
     height, width = cache.images.shape[1:3]
     records = []
-    predictions = _full_size_probabilities(model, cache, rows, options)
-    for row, probabilities in tqdm(predictions, total=len(rows), desc="scoring at full size", unit="img"):
+    predictions = _full_size_probabilities(model, refiner, cache, train_images, rows, options)
+    for row, coarse, probabilities in tqdm(predictions, total=len(rows), desc="scoring at full size", unit="img"):
         meta = cache.index.iloc[row]
         truth = imaging.to_mask_array(train_masks[image_id_to_mask_key(meta.image_id)]())
         record = {"image_id": meta.image_id, "car_id": meta.car_id, "angle": int(meta.angle)}
         record.update({f"dice@{t:g}": dice(probabilities > t, truth) for t in thresholds})
+        if refiner is not None:
+            record.update({f"coarse@{t:g}": dice(coarse > t, truth) for t in thresholds})
         record.update(resolution_ceilings(truth, height, width, meta.aspect))
         records.append(record)
     return pd.DataFrame(records)
@@ -68,6 +90,9 @@ def summarize(scores: pd.DataFrame, options: EvaluationParams) -> tuple[pd.DataF
         best = f"dice@{float(options.threshold):g}"
     threshold = float(best.split("@")[1])
     per_image = scores[["image_id", "car_id", "angle"]].assign(dice=scores[best])
+    refined = f"coarse@{threshold:g}" in scores
+    if refined:  # the U-Net alone at the same threshold: what refinement adds
+        per_image["dice_coarse"] = scores[f"coarse@{threshold:g}"]
     per_image[CEILINGS] = scores[CEILINGS]
     per_angle = per_image.groupby("angle")["dice"].mean()
     metrics = {
@@ -79,14 +104,16 @@ def summarize(scores: pd.DataFrame, options: EvaluationParams) -> tuple[pd.DataF
         "dice_per_angle": {f"{angle:02d}": float(value) for angle, value in per_angle.items()},
         # A perfect model at this input size: how much is lost to resolution, how much to the model.
         **{f"{c}_mean": float(per_image[c].mean()) for c in CEILINGS},
+        **({"dice_coarse_mean": float(per_image["dice_coarse"].mean())} if refined else {}),
     }
     log.info(
-        "validation Dice at full resolution: mean %.4f, median %.4f, min %.4f (threshold %.2f); "
+        "validation Dice at full resolution: mean %.4f, median %.4f, min %.4f (threshold %.2f; U-Net alone %s); "
         "the input size allows %.4f (soft targets %.4f)",
         metrics["dice_mean"],
         metrics["dice_median"],
         metrics["dice_min"],
         threshold,
+        f"{metrics['dice_coarse_mean']:.4f}" if refined else "the same: refinement off",
         metrics["ceiling_hard_mean"],
         metrics["ceiling_soft_mean"],
     )
@@ -101,6 +128,9 @@ def plot_dice_histogram(per_image: pd.DataFrame) -> Figure:
     figure, axis = plt.subplots(figsize=(6, 3.5))
     axis.hist(per_image["dice"], bins=30, color="#3060a0")
     axis.axvline(per_image["dice"].mean(), color="crimson", label=f"model: mean {per_image['dice'].mean():.4f}")
+    if "dice_coarse" in per_image:
+        mean = per_image["dice_coarse"].mean()
+        axis.axvline(mean, color="darkorange", label=f"U-Net before refinement: mean {mean:.4f}")
     for column, style, label in (
         ("ceiling_hard", "--", "input-size ceiling"),
         ("ceiling_soft", ":", "soft-target ceiling"),
@@ -117,19 +147,21 @@ def plot_dice_histogram(per_image: pd.DataFrame) -> Figure:
 def plot_worst(
     per_image: pd.DataFrame,
     model: keras.Model,
+    refiner_model: keras.Model,
     cache: ImageCache,
+    train_images: dict[str, Callable],
     train_masks: dict[str, Callable],
     threshold: dict[str, float],
     options: EvaluationParams,
+    refinement: RefinementParams,
 ) -> Figure:
     """The worst images: truth in green, prediction in red, overlap in yellow."""
     worst = per_image.nsmallest(options.worst_images, "dice")
     position = {image_id: i for i, image_id in enumerate(cache.index["image_id"])}
     rows = np.array([position[i] for i in worst["image_id"]])
     figure, axes = plt.subplots(len(rows), 1, figsize=(7, 3.2 * len(rows)), squeeze=False)
-    for axis, (row, probabilities), score in zip(
-        axes[:, 0], _full_size_probabilities(model, cache, rows, options), worst["dice"]
-    ):
+    predictions = _full_size_probabilities(model, refinement.refiner(refiner_model), cache, train_images, rows, options)
+    for axis, (row, _, probabilities), score in zip(axes[:, 0], predictions, worst["dice"]):
         meta = cache.index.iloc[row]
         truth = imaging.to_mask_array(train_masks[image_id_to_mask_key(meta.image_id)]()).astype(bool)
         predicted = probabilities > threshold["threshold"]
@@ -145,11 +177,16 @@ def plot_worst(
 
 def package_model(
     model: keras.Model,
+    refiner_model: keras.Model,
     threshold: dict[str, float],
     metrics: dict,
     ingestion: IngestionParams,
     options: EvaluationParams,
+    refinement: RefinementParams,
 ) -> PackagedModel:
-    """The model with the threshold evaluation chose and the resizing it was trained with, for the registry."""
+    """The model with the threshold evaluation chose, the resizing it was trained with and the
+    refinement stage when on, for the registry."""
     tags = {"validation_dice": f"{metrics['dice_mean']:.4f}", "threshold": f"{threshold['threshold']:g}"}
-    return PackagedModel(model, threshold["threshold"], ingestion.aspect, options.flip_tta, tags)
+    return PackagedModel(
+        model, threshold["threshold"], ingestion.aspect, options.flip_tta, tags, refinement.refiner(refiner_model)
+    )

@@ -8,7 +8,15 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 predict_photos,
-                ["unet_model", "decision_threshold", "predict_photos", "params:ingestion", "params:predict"],
+                [
+                    "unet_model",
+                    "refiner_model",
+                    "decision_threshold",
+                    "predict_photos",
+                    "params:ingestion",
+                    "params:refinement",
+                    "params:predict",
+                ],
                 "predictions",
                 name="predict_photos",
             ),

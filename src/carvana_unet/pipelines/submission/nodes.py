@@ -16,24 +16,30 @@ from carvana_unet.input_pipeline import predict_batch
 from carvana_unet.layout import CarvanaDataError
 from carvana_unet.pipelines.ingestion.params import IngestionParams
 from carvana_unet.pipelines.submission.params import SubmissionParams
+from carvana_unet.pipelines.training.params import RefinementParams
 from carvana_unet.submission import Row, SubmissionRows
 
 log = logging.getLogger(__name__)
-Loaded = tuple[str, np.ndarray | None, int, int]  # name, image or probabilities (None: unreadable), full h, w
+# name, image or probabilities (None: unreadable), full h, w, and the full-size photo when refining
+Loaded = tuple[str, np.ndarray | None, int, int, np.ndarray | None]
 
 
 def make_submission(
     model: keras.Model,
+    refiner_model: keras.Model,
     test_images: dict[str, Callable],
     sample_submission: pd.DataFrame,
     threshold: dict[str, float],
     ingestion: IngestionParams,
+    refinement: RefinementParams,
     options: SubmissionParams,
 ) -> SubmissionRows:
     """Rows in sample_submission.csv's order, produced lazily as the submission dataset writes them.
 
-    Reading and resizing run ahead in threads, prediction runs on the main thread, and the
-    full-size upscale + threshold + RLE run in threads behind it, so memory holds only a few batches.
+    Reading and resizing run ahead in threads, prediction (and refinement) run on the main thread,
+    and the full-size upscale + threshold + RLE run in threads behind it, so memory holds only a
+    few batches. Refinement needs the full-size photo: without it, JPEGs decode straight to the
+    model's size at a fraction of the cost.
     """
     names = sample_submission["img"].astype(str).tolist()
     missing = [n for n in names if n.removesuffix(".jpg") not in test_images]
@@ -49,13 +55,18 @@ def make_submission(
         options.batch_size,
         options.workers,
     )
+    refiner = refinement.refiner(refiner_model)
     unreadable: list[str] = []
 
     def load(name: str) -> Loaded:
+        photo = None
         try:
-            image, (full_h, full_w) = imaging.decode_to_model_size(
-                test_images[name.removesuffix(".jpg")](), height, width, aspect
-            )
+            opened = test_images[name.removesuffix(".jpg")]()
+            if refiner is None:
+                image, (full_h, full_w) = imaging.decode_to_model_size(opened, height, width, aspect)
+            else:
+                photo = imaging.to_rgb_array(opened)
+                (full_h, full_w), image = photo.shape[:2], imaging.to_model_size(photo, height, width, aspect)
         except Exception as error:  # noqa: BLE001 - any decoder failure means the file is unusable
             if options.on_unreadable != "empty":
                 raise CarvanaDataError(
@@ -63,8 +74,8 @@ def make_submission(
                     "submission.on_unreadable: empty to submit an empty mask for it"
                 ) from None
             unreadable.append(name)
-            return name, None, 0, 0
-        return name, image, full_h, full_w
+            return name, None, 0, 0, None
+        return name, image, full_h, full_w, photo
 
     def predicted(todo: list[str]) -> Iterator[Loaded]:
         loaded = imaging.bounded_map(load, todo, workers, window=2 * batch_size)
@@ -75,14 +86,22 @@ def make_submission(
                 if readable
                 else []
             )
-            for name, image, h, w in batch:
-                yield name, (next(probabilities) if image is not None else None), h, w
+            for name, image, h, w, photo in batch:
+                if image is None:
+                    yield name, None, h, w, None
+                elif refiner is None:
+                    yield name, next(probabilities), h, w, None
+                else:  # the refiner is a Keras model: it runs here, on the main thread, with the U-Net
+                    full_size = imaging.to_original_size(next(probabilities), h, w, aspect)
+                    yield name, refiner.refine(photo, full_size), h, w, None
 
     def encode(item: Loaded) -> Row:
-        name, probabilities, h, w = item
+        name, probabilities, h, w, _ = item
         if probabilities is None:
             return name, "", 1, 1
-        return name, rle.encode(imaging.to_original_size(probabilities, h, w, aspect) > cut), h, w
+        if refiner is None:
+            probabilities = imaging.to_original_size(probabilities, h, w, aspect)
+        return name, rle.encode(probabilities > cut), h, w
 
     def produce(done: set[str]) -> Iterator[Row]:
         todo = [n for n in names if n not in done]

@@ -10,10 +10,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 make_submission,
                 [
                     "unet_model",
+                    "refiner_model",
                     "raw_test_images",
                     "raw_sample_submission",
                     "decision_threshold",
                     "params:ingestion",
+                    "params:refinement",
                     "params:submission",
                 ],
                 "submission",

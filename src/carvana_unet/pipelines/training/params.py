@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
+import keras
 from pydantic import BaseModel, ConfigDict, Field
 
 from carvana_unet.model.unet import PRESETS
+from carvana_unet.refine import Refiner
 
 
 class _Strict(BaseModel):
@@ -60,3 +62,24 @@ class TrainingParams(_Strict):
     freeze_batch_norm_after: int | None = Field(None, ge=1)
     distribute: Literal["none", "mirrored", "multi_worker"] = "none"
     jit_compile: bool = False
+
+
+class RefinementParams(_Strict):
+    """The full-resolution refinement stage (carvana_unet.refine): trained with the U-Net, used after it."""
+
+    enabled: bool = True
+    band: float = Field(0.02, gt=0, lt=0.5)
+    tile: int = Field(32, ge=8)
+    tiles_per_batch: int = Field(64, ge=1)
+    filters: int = Field(8, ge=1)
+    dilations: list[int] = Field(default_factory=lambda: [1, 1, 1], min_length=1)
+    crop_size: int = Field(64, ge=16)
+    crops_per_image: int = Field(16, ge=1)
+    epochs: int = Field(6, ge=0)
+    batch_size: int = Field(32, ge=1)
+    learning_rate: float = Field(0.003, gt=0)
+    seed: int = 7
+
+    def refiner(self, model: keras.Model) -> Refiner | None:
+        """How evaluation, submission and predict apply `model`; None when the stage is switched off."""
+        return Refiner(model, self.band, self.tile, self.tiles_per_batch) if self.enabled else None

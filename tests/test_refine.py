@@ -1,0 +1,104 @@
+"""The full-resolution refiner: where it acts, that training it fixes a blurred outline, and that reruns agree."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from carvana_unet import augment, imaging
+from carvana_unet.dice import dice
+from carvana_unet.refine import Refiner, build_refiner, reach, tile_corners, uncertain, window
+from carvana_unet.refine_training import fit_refiner, sample_crops
+
+OPTIONS = {"filters": 8, "dilations": [1, 1, 1], "epochs": 12, "batch_size": 16, "learning_rate": 0.003}
+OPTIONS |= {"band": 0.02, "seed": 3}
+
+
+def studio_photo(seed: int, height: int = 96, width: int = 144) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A coloured blob on a light backdrop, its true mask, and the blurred probability a 6x smaller
+    model's perfect answer would upscale to (area down, bilinear up)."""
+    rng = np.random.default_rng(seed)
+    truth = np.zeros((height, width), np.uint8)
+    centre = (int(rng.integers(50, 94)), int(rng.integers(40, 56)))
+    cv2.ellipse(
+        truth, centre, (int(rng.integers(30, 45)), int(rng.integers(18, 28))), float(rng.uniform(0, 40)), 0, 360, 1, -1
+    )
+    photo = np.empty((height, width, 3), np.uint8)
+    photo[:] = rng.integers(190, 230, 3)
+    photo[truth.astype(bool)] = rng.integers(20, 160, 3)
+    small = imaging.to_model_size(truth, height // 6, width // 6, "stretch", is_mask=True)
+    coarse = imaging.to_original_size(small.astype(np.float32), height, width, "stretch")
+    return photo, truth, coarse
+
+
+def test_an_untrained_refiner_returns_the_coarse_probability():
+    photo, _, coarse = studio_photo(0)
+    refined = Refiner(build_refiner(), band=0.02, tile=16).refine(photo, coarse)
+    np.testing.assert_allclose(refined, coarse, atol=1e-5)
+
+
+def test_tiles_cover_the_band_and_windows_repeat_the_edge():
+    band = np.zeros((50, 70), bool)
+    band[[0, 20, 49], [0, 35, 69]] = True
+    corners = tile_corners(band, 16)
+    assert sorted(map(tuple, corners)) == [(0, 0), (16, 32), (48, 64)]
+    array = np.arange(50 * 70, dtype=np.float32).reshape(50, 70)
+    np.testing.assert_array_equal(window(array, -3, 60, 16), np.pad(array, 16, mode="edge")[13:29, 76:92])
+    assert reach(build_refiner(dilations=(1, 2, 4))) == 7
+
+
+def test_only_the_uncertain_band_changes_and_batching_does_not_matter():
+    photo, _, coarse = studio_photo(1)
+    model = build_refiner()
+    model.get_layer("correction").set_weights([np.full((1, 1, 8, 1), 0.5, np.float32), np.ones(1, np.float32)])
+    one_by_one = Refiner(model, band=0.02, tile=16, batch_size=1).refine(photo, coarse)
+    batched = Refiner(model, band=0.02, tile=16, batch_size=64).refine(photo, coarse)
+    np.testing.assert_allclose(one_by_one, batched, atol=1e-6)
+    outside = ~uncertain(coarse, 0.02)
+    np.testing.assert_array_equal(batched[outside], coarse[outside])
+    assert (batched[~outside] > coarse[~outside]).all()  # a positive correction raised every band pixel
+
+
+@pytest.fixture(scope="module")
+def crops():
+    pairs = []
+    for seed in range(6):
+        photo, truth, coarse = studio_photo(seed)
+        pairs += sample_crops(photo, coarse, truth, 24, 32, 0.02, np.random.default_rng(seed))
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+
+def test_a_trained_refiner_sharpens_the_outline_beyond_the_low_resolution_ceiling(crops):
+    steps = [{"name": "HorizontalFlip", "p": 0.5}]
+    augmentation = augment.SeededAugmentation(augment.build_transform(steps), seed=1)
+    model, history = fit_refiner(*crops, OPTIONS, augmentation)
+    assert list(history["epoch"]) == list(range(12))
+    assert history["loss"].iloc[-1] < history["loss"].iloc[0]
+    refiner = Refiner(model, band=0.02, tile=16)
+    before, after = [], []
+    for seed in (10, 11, 12):  # photos it never saw
+        photo, truth, coarse = studio_photo(seed)
+        before.append(dice(coarse > 0.5, truth))
+        after.append(dice(refiner.refine(photo, coarse) > 0.5, truth))
+    assert np.mean(after) > np.mean(before) + 0.01, (before, after)
+
+
+def test_training_the_refiner_twice_gives_the_same_weights(crops):
+    subset = (crops[0][:48], crops[1][:48])
+    options = OPTIONS | {"epochs": 1}
+    first, _ = fit_refiner(*subset, options, None)
+    second, _ = fit_refiner(*subset, options, None)
+    for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_crops_centre_on_the_band_and_stay_inside_the_photo():
+    photo, truth, coarse = studio_photo(4)
+    picked = sample_crops(photo, coarse, truth, 10, 32, 0.02, np.random.default_rng(0))
+    assert len(picked) == 10
+    for crop, crop_truth in picked:
+        assert crop.shape == (32, 32, 4) and crop_truth.shape == (32, 32)
+        assert uncertain(crop[..., 3] / 255.0, 0.02).any()
+    with pytest.raises(ValueError, match="crop_size 128 is larger than a 144x96 photo"):
+        sample_crops(photo, coarse, truth, 1, 128, 0.02, np.random.default_rng(0))
