@@ -1,6 +1,7 @@
-"""Memory and time per image of ingestion and submission at two dataset sizes.
+"""Memory and time per image of ingestion, refinement crops and submission at two dataset sizes.
 
-Usage: python benchmarks/scale.py [--sizes 200 800 --model data/06_models/unet.keras]
+Usage: python benchmarks/scale.py [--sizes 200 800 --model data/06_models/unet.keras
+                                   --refiner data/06_models/refiner.keras]
 Each (pipeline, size) runs through Kedro in a fresh process that reports its own peak RSS,
 on full-size synthetic images in Kaggle's layout. Streaming work should need the same memory
 for 800 images as for 200 (target: within 15 %) and the same time per image.
@@ -69,7 +70,16 @@ def raw_folder(pool: Path, ids: list[str], dest: Path) -> Path:
     return dest
 
 
-def _run_pipeline(project: Path, pipeline: str, raw_dir: Path, report) -> None:
+# What is measured: (label, pipeline, the nodes of it that run; None: all). The crops are the
+# training pipeline's full-size step; the submission refines every image (the default).
+STEPS = (
+    ("ingestion", "ingestion", None),
+    ("refinement crops", "training", ["collect_refinement_crops"]),
+    ("submission", "submission", None),
+)
+
+
+def _run_pipeline(project: Path, pipeline: str, nodes: list[str] | None, raw_dir: Path, report) -> None:
     """In a fresh process: one `kedro run` equivalent; reports seconds and peak RSS."""
     # Imported here, in the child, so the parent's memory is not counted in the child's peak.
     from kedro.framework.project import pipelines  # noqa: PLC0415
@@ -81,15 +91,15 @@ def _run_pipeline(project: Path, pipeline: str, raw_dir: Path, report) -> None:
     pipelines[pipeline]  # import the nodes (and TensorFlow) before the clock starts
     with KedroSession.create(project_path=project, runtime_params={"raw_dir": str(raw_dir)}) as session:
         start = time.perf_counter()
-        session.run(pipeline_name=pipeline)
+        session.run(pipeline_name=pipeline, node_names=nodes)
         seconds = time.perf_counter() - start
     report.put((seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
-def measure(project: Path, pipeline: str, raw_dir: Path) -> tuple[float, float]:
+def measure(project: Path, pipeline: str, nodes: list[str] | None, raw_dir: Path) -> tuple[float, float]:
     context = multiprocessing.get_context("spawn")
     report = context.Queue()
-    child = context.Process(target=_run_pipeline, args=(project, pipeline, raw_dir, report))
+    child = context.Process(target=_run_pipeline, args=(project, pipeline, nodes, raw_dir, report))
     child.start()
     child.join()
     if child.exitcode:
@@ -101,11 +111,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs=2, default=[200, 800])
     parser.add_argument("--model", type=Path, default=ROOT / "data/06_models/unet.keras")
+    parser.add_argument("--refiner", type=Path, default=ROOT / "data/06_models/refiner.keras")
     parser.add_argument("--width", type=int, default=1918)
     parser.add_argument("--height", type=int, default=1280)
     args = parser.parse_args()
-    if not args.model.exists():
-        raise SystemExit(f"{args.model} not found: run `make run` first, or pass --model PATH to a trained .keras file")
+    for path in (args.model, args.refiner):
+        if not path.exists():
+            raise SystemExit(f"{path} not found: run `make run` first, or pass --model/--refiner PATH to .keras files")
 
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
@@ -113,16 +125,17 @@ def main() -> None:
         project = make_project(scratch / "project")
         (project / "data/06_models").mkdir(parents=True)
         shutil.copy(args.model, project / "data/06_models/unet.keras")
+        shutil.copy(args.refiner, project / "data/06_models/refiner.keras")
         (project / "data/07_model_output").mkdir(parents=True)
         (project / "data/07_model_output/threshold.json").write_text(json.dumps({"threshold": 0.5}))
         figures = {}
         for size in sorted(args.sizes):
             raw = raw_folder(scratch / "pool", ids[:size], scratch / f"raw-{size}")
-            for pipeline in ("ingestion", "submission"):
-                seconds, peak_mb = measure(project, pipeline, raw)
-                figures[pipeline, size] = (seconds, peak_mb)
+            for label, pipeline, nodes in STEPS:
+                seconds, peak_mb = measure(project, pipeline, nodes, raw)
+                figures[label, size] = (seconds, peak_mb)
                 print(
-                    f"{pipeline:>10} {size:5d} images: {peak_mb:7.0f} MB peak RSS, {1000 * seconds / size:6.1f} ms/img",
+                    f"{label:>16} {size:5d} images: {peak_mb:7.0f} MB peak RSS, {1000 * seconds / size:6.1f} ms/img",
                     flush=True,
                 )
 
@@ -131,10 +144,10 @@ def main() -> None:
         f"\n{args.width}x{args.height} images, {os.cpu_count()} CPUs; ratios {large} vs {small} images "
         "(target: memory within 1.15):"
     )
-    for pipeline in ("ingestion", "submission"):
-        (t_small, m_small), (t_large, m_large) = figures[pipeline, small], figures[pipeline, large]
+    for label, _, _ in STEPS:
+        (t_small, m_small), (t_large, m_large) = figures[label, small], figures[label, large]
         time_ratio = (t_large / large) / (t_small / small)
-        print(f"  {pipeline:>10}: peak RSS x{m_large / m_small:.2f}, time per image x{time_ratio:.2f}")
+        print(f"  {label:>16}: peak RSS x{m_large / m_small:.2f}, time per image x{time_ratio:.2f}")
 
 
 if __name__ == "__main__":

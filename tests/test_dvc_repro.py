@@ -20,6 +20,7 @@ TINY = {
     "parameters_ingestion.yml": {"ingestion": {"input_height": 64, "input_width": 96, "validation_fraction": 0.34}},
     "parameters_training.yml": {"model": {"overrides": {"depth": 2, "base_filters": 4}}, "training": {"epochs": 1}},
     "parameters_evaluation.yml": {"evaluation": {"worst_images": 2}},
+    "parameters_refinement.yml": {"refinement": {"epochs": 2, "crops_per_image": 4}},
 }
 
 
@@ -72,7 +73,8 @@ def test_repro_runs_everything_then_nothing_then_only_downstream(repo):
 
     assert stages_run(sh(repo, "dvc", "repro")) == set()
 
-    # Same code, data and parameters: a forced retraining gives the same bytes, so nothing downstream reruns.
+    # Same code, data and parameters: a forced retraining gives the same bytes (the U-Net, the refinement
+    # crops and the refiner), so nothing downstream reruns.
     history = (repo / "data/08_reporting/training_history.csv").read_bytes()
     assert stages_run(sh(repo, "dvc", "repro", "-f", "-s", "training")) == {"training"}
     assert yaml.safe_load((repo / "dvc.lock").read_text())["stages"]["training"] == lock["stages"]["training"]

@@ -90,9 +90,10 @@ def summarize(scores: pd.DataFrame, options: EvaluationParams) -> tuple[pd.DataF
         best = f"dice@{float(options.threshold):g}"
     threshold = float(best.split("@")[1])
     per_image = scores[["image_id", "car_id", "angle"]].assign(dice=scores[best])
-    refined = f"coarse@{threshold:g}" in scores
-    if refined:  # the U-Net alone at the same threshold: what refinement adds
-        per_image["dice_coarse"] = scores[f"coarse@{threshold:g}"]
+    coarse_columns = [c for c in scores.columns if c.startswith("coarse@")]
+    refined = bool(coarse_columns)
+    if refined:  # the U-Net alone at its own best threshold: what refinement adds
+        per_image["dice_coarse"] = scores[max(coarse_columns, key=lambda c: scores[c].mean())]
     per_image[CEILINGS] = scores[CEILINGS]
     per_angle = per_image.groupby("angle")["dice"].mean()
     metrics = {

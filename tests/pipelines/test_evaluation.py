@@ -1,0 +1,40 @@
+"""Evaluation's summary: the threshold is chosen on the final (refined) Dice, the U-Net alone is
+reported at its own best threshold, and both reach metrics.json and MLflow."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from carvana_unet.pipelines.evaluation.nodes import summarize
+from carvana_unet.pipelines.evaluation.params import EvaluationParams
+
+
+def scores(refined: bool) -> pd.DataFrame:
+    table = pd.DataFrame(
+        {
+            "image_id": ["a_01", "a_02"],
+            "car_id": ["a", "a"],
+            "angle": [1, 2],
+            "dice@0.4": [0.990, 0.992],
+            "dice@0.6": [0.998, 0.996],
+            "ceiling_hard": [0.99, 0.99],
+            "ceiling_soft": [0.995, 0.995],
+        }
+    )
+    if refined:
+        table["coarse@0.4"], table["coarse@0.6"] = [0.985, 0.987], [0.980, 0.982]
+    return table
+
+
+def test_the_refined_dice_picks_the_threshold_and_the_unet_keeps_its_own_best():
+    per_image, metrics, mlflow_metrics, threshold = summarize(scores(True), EvaluationParams(thresholds=[0.4, 0.6]))
+    assert threshold == {"threshold": 0.6}
+    assert metrics["dice_mean"] == 0.997
+    assert metrics["dice_coarse_mean"] == 0.986  # at 0.4, the U-Net's own best, not the refined 0.6
+    assert per_image["dice_coarse"].tolist() == [0.985, 0.987]
+    assert mlflow_metrics["eval_dice_coarse_mean"]["value"] == 0.986
+
+
+def test_without_refinement_there_is_no_separate_unet_figure():
+    per_image, metrics, _, _ = summarize(scores(False), EvaluationParams(thresholds=[0.4, 0.6]))
+    assert "dice_coarse_mean" not in metrics and "dice_coarse" not in per_image
