@@ -8,7 +8,7 @@ import pytest
 
 from carvana_unet import augment, imaging
 from carvana_unet.dice import dice
-from carvana_unet.refine import Refiner, build_refiner, reach, tile_corners, uncertain, window
+from carvana_unet.refine import Refiner, build_refiner, reach, tile_corners, uncertain, windows
 from carvana_unet.refine_training import fit_refiner, sample_crops
 
 OPTIONS = {"filters": 8, "dilations": [1, 1, 1], "epochs": 12, "batch_size": 16, "learning_rate": 0.003}
@@ -44,7 +44,11 @@ def test_tiles_cover_the_band_and_windows_repeat_the_edge():
     corners = tile_corners(band, 16)
     assert sorted(map(tuple, corners)) == [(0, 0), (16, 32), (48, 64)]
     array = np.arange(50 * 70, dtype=np.float32).reshape(50, 70)
-    np.testing.assert_array_equal(window(array, -3, 60, 16), np.pad(array, 16, mode="edge")[13:29, 76:92])
+    rows, cols = windows(corners, 16 + 2 * 3, 3, array.shape)
+    padded = np.pad(array, 22, mode="edge")  # past every edge by more than a window
+    for (row, col), gathered in zip(corners, array[rows, cols], strict=True):
+        top, left = row - 3 + 22, col - 3 + 22
+        np.testing.assert_array_equal(gathered, padded[top : top + 22, left : left + 22])
     assert reach(build_refiner(dilations=(1, 2, 4))) == 7
 
 

@@ -38,8 +38,8 @@ def make_submission(
 
     Reading and resizing run ahead in threads, prediction (and refinement) run on the main thread,
     and the full-size upscale + threshold + RLE run in threads behind it, so memory holds only a
-    few batches. Refinement needs the full-size photo: without it, JPEGs decode straight to the
-    model's size at a fraction of the cost.
+    few batches. JPEGs decode straight to the model's size at a fraction of the cost; refinement
+    decodes each one again at full size for the refiner.
     """
     names = sample_submission["img"].astype(str).tolist()
     missing = [n for n in names if n.removesuffix(".jpg") not in test_images]
@@ -59,14 +59,11 @@ def make_submission(
     unreadable: list[str] = []
 
     def load(name: str) -> Loaded:
-        photo = None
+        photo, stem = None, name.removesuffix(".jpg")
         try:
-            opened = test_images[name.removesuffix(".jpg")]()
-            if refiner is None:
-                image, (full_h, full_w) = imaging.decode_to_model_size(opened, height, width, aspect)
-            else:
-                photo = imaging.to_rgb_array(opened)
-                (full_h, full_w), image = photo.shape[:2], imaging.to_model_size(photo, height, width, aspect)
+            image, (full_h, full_w) = imaging.decode_to_model_size(test_images[stem](), height, width, aspect)
+            if refiner is not None:  # decoded again, whole: the U-Net's input stays as ingestion made it
+                photo = imaging.to_rgb_array(test_images[stem]())
         except Exception as error:  # noqa: BLE001 - any decoder failure means the file is unusable
             if options.on_unreadable != "empty":
                 raise CarvanaDataError(

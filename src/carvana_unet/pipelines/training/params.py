@@ -70,7 +70,7 @@ class RefinementParams(_Strict):
     enabled: bool = True
     band: float = Field(0.02, gt=0, lt=0.5)
     tile: int = Field(32, ge=8)
-    tiles_per_batch: int = Field(64, ge=1)
+    tiles_per_batch: int = Field(256, ge=1)
     filters: int = Field(8, ge=1)
     dilations: list[int] = Field(default_factory=lambda: [1, 1, 1], min_length=1)
     crop_size: int = Field(64, ge=16)
