@@ -11,7 +11,15 @@ from kedro_project import make_project
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs"))
 import dag_screenshot  # noqa: E402  (the script that draws docs/pipeline-dag.png)
 
-NODES = ("index_images", "resize_for_model", "build_augmentation", "train_unet", "score_validation", "make_submission")
+NODES = (
+    "index_images",
+    "resize_for_model",
+    "build_augmentation",
+    "train_unet",
+    "train_refiner",
+    "score_validation",
+    "make_submission",
+)
 TOUR = "Workflow run status"  # the first page of kedro-viz's feature tour
 
 

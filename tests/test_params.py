@@ -20,7 +20,7 @@ from carvana_unet.pipelines.generate.params import SyntheticParams
 from carvana_unet.pipelines.ingestion.params import IngestionParams
 from carvana_unet.pipelines.submission.params import SubmissionParams
 from carvana_unet.pipelines.training.nodes import train_unet
-from carvana_unet.pipelines.training.params import ModelParams, TrainingParams
+from carvana_unet.pipelines.training.params import ModelParams, RefinementParams, TrainingParams
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 MODELS: dict[str, type[BaseModel]] = {
@@ -28,6 +28,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "augmentation": AugmentationParams,
     "model": ModelParams,
     "training": TrainingParams,
+    "refinement": RefinementParams,
     "evaluation": EvaluationParams,
     "submission": SubmissionParams,
     "synthetic": SyntheticParams,
@@ -50,6 +51,7 @@ def test_every_group_in_conf_validates(env):
         ("model", {"preset": "huge"}, r"preset\n.*Input should be 'cpu-small', 'cpu-quality' or 'reference-1024'"),
         ("training", {"epochs": -1}, r"epochs\n.*greater than or equal to 1"),
         ("training", {"epoch": 5}, r"epoch\n.*Extra inputs are not permitted"),
+        ("refinement", {"band": 0.5}, r"band\n.*less than 0.5"),
         ("evaluation", {"threshold": 0.45}, r"threshold 0.45 is not among thresholds"),
         ("submission", {"on_unreadable": "skip"}, r"on_unreadable\n.*Input should be 'error' or 'empty'"),
         ("synthetic", {"train_cars": 0}, r"train_cars\n.*greater than or equal to 1"),
