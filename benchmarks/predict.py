@@ -1,8 +1,10 @@
 """Predict throughput on full-size photos vs bare `model.predict`, and the served endpoint's latency.
 
-Usage: python benchmarks/predict.py --model data/06_models/unet.keras [--images 48 --requests 40]
-1. The predict pipeline's own code (read JPEG, resize, predict, full-size mask, cut-out, write both PNGs)
-   against bare `model.predict` on pre-resized tensors, in one process, best of alternating rounds.
+Usage: python benchmarks/predict.py --model data/06_models/unet.keras [--refiner data/06_models/refiner.keras]
+                                   [--images 48 --requests 40]
+1. The predict pipeline's own code (read JPEG, resize, predict, [refine,] full-size mask, cut-out, write
+   both PNGs) against bare `model.predict` on pre-resized tensors, in one process, best of alternating
+   rounds. With --refiner, the refinement stage is on, with conf/base/parameters_refinement.yml's settings.
 2. `mlflow models serve` on 127.0.0.1 with the same model: latency p50/p95 of one full-size JPEG, one
    request at a time, then the throughput of 4 concurrent clients. Bounded in requests and time.
 """
@@ -24,9 +26,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import mlflow.pyfunc  # noqa: E402
 import numpy as np  # noqa: E402
+import yaml  # noqa: E402
 
 from carvana_unet import imaging, synthetic  # noqa: E402
 from carvana_unet.model.saving import load_model  # noqa: E402
+from carvana_unet.pipelines.training.params import RefinementParams  # noqa: E402
 from carvana_unet.predictions import encode, predict_stream, write_predictions  # noqa: E402
 from carvana_unet.segmenter import Segmenter, cutout, open_photo  # noqa: E402
 from carvana_unet.serving import PackagedModel, pyfunc_arguments  # noqa: E402
@@ -72,6 +76,7 @@ def stage_costs(segmenter: Segmenter, photo_file: Path, batch_size: int, repeats
     batch = np.repeat(small[None].astype(np.float32) / 255, batch_size, axis=0)
     probability = segmenter.model.predict_on_batch(batch)[0, ..., 0]
     mask, full = segmenter.masks([photo])[0], photo.shape[:2]
+    restored = imaging.to_original_size(probability, *full, "stretch")
 
     def png(pixels: np.ndarray) -> None:
         encode(pixels, ".png")
@@ -81,6 +86,7 @@ def stage_costs(segmenter: Segmenter, photo_file: Path, batch_size: int, repeats
         "shrink to model size": lambda: imaging.to_model_size(photo, height, width, "stretch"),
         "model": lambda: segmenter.model.predict_on_batch(batch),
         "restore to full size + threshold": lambda: imaging.to_original_size(probability, *full, "stretch") > 0.5,
+        **({"refine (the band, full size)": lambda: segmenter.refiner.refine(photo, restored)} if segmenter.refiner else {}),
         "mask PNG": lambda: png(mask * np.uint8(255)),
         "cut-out PNG (RGBA)": lambda: png(cutout(photo, mask)),
     }
@@ -105,6 +111,7 @@ def timed_request(url: str, body: bytes) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--refiner", type=Path, help="the refiner's .keras file: refinement on")
     parser.add_argument("--images", type=int, default=48)
     parser.add_argument("--width", type=int, default=1918)
     parser.add_argument("--height", type=int, default=1280)
@@ -114,7 +121,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40, help="per latency and throughput phase")
     args = parser.parse_args()
     model = load_model(args.model)
-    segmenter = Segmenter(model, 0.5)
+    settings = yaml.safe_load(Path("conf/base/parameters_refinement.yml").read_text())["refinement"]
+    refiner = RefinementParams(**settings).refiner(load_model(args.refiner)) if args.refiner else None
+    segmenter = Segmenter(model, 0.5, refiner=refiner)
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
         photos = write_photos(scratch / "raw", args.images, args.width, args.height)
@@ -128,7 +137,8 @@ def main() -> None:
             f"{args.batch_size}, {args.workers} worker threads, {os.cpu_count()} CPUs, best of {args.rounds} rounds"
         )
         print(f"  bare model.predict on pre-resized tensors          {max(bare):7.2f} img/s")
-        print(f"  predict: read, predict, full-size mask + cut-out, write {max(full):7.2f} img/s")
+        refined = ", refine" if refiner else ""
+        print(f"  predict: read, predict{refined}, full-size mask + cut-out, write {max(full):7.2f} img/s")
         print(f"  predict / bare = {max(full) / max(bare):.2f} (target >= 0.6)")
         costs = stage_costs(segmenter, photos[0], args.batch_size)
         print("  where a photo's time goes, ms on one thread (the model: on all cores, per image of a batch):")
@@ -140,7 +150,7 @@ def main() -> None:
         files = scratch / "files"
         files.mkdir()
         mlflow.pyfunc.save_model(
-            path=str(model_dir), **pyfunc_arguments(PackagedModel(model, 0.5, "stretch", False, {}), files)
+            path=str(model_dir), **pyfunc_arguments(PackagedModel(model, 0.5, "stretch", False, {}, refiner), files)
         )
         server, base = served.serve(str(model_dir))
         try:
