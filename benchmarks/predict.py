@@ -86,10 +86,11 @@ def stage_costs(segmenter: Segmenter, photo_file: Path, batch_size: int, repeats
         "shrink to model size": lambda: imaging.to_model_size(photo, height, width, "stretch"),
         "model": lambda: segmenter.model.predict_on_batch(batch),
         "restore to full size + threshold": lambda: imaging.to_original_size(probability, *full, "stretch") > 0.5,
-        **({"refine (the band, full size)": lambda: segmenter.refiner.refine(photo, restored)} if segmenter.refiner else {}),
         "mask PNG": lambda: png(mask * np.uint8(255)),
         "cut-out PNG (RGBA)": lambda: png(cutout(photo, mask)),
     }
+    if segmenter.refiner is not None:
+        steps["refine (the band, full size)"] = lambda: segmenter.refiner.refine(photo, restored)
     costs = {}
     for name, run in steps.items():
         run()
