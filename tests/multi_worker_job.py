@@ -1,8 +1,9 @@
 """One process of a tiny training run, alone or as a multi-worker worker (TF_CONFIG set by the caller).
 
 python multi_worker_job.py CHECKPOINT_DIR WEIGHTS_FILE EPOCHS [KILL_AT_EPOCH]
-Trains the tiny U-Net of tiny_training on 16 images, global batch 4, through `training.fit`, and saves
-the flattened weights. KILL_AT_EPOCH: this process kills itself (SIGKILL) when that epoch begins.
+Trains the tiny U-Net of tiny_training on 16 images, global batch 4, BatchNorm frozen from the third
+epoch, through `training.fit`, and saves the flattened weights (BatchNorm's moving statistics included).
+KILL_AT_EPOCH: this process kills itself (SIGKILL) when that epoch begins.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def train(checkpoint_dir: Path, epochs: int, kill_at: int | None = None) -> tupl
     """Flattened final weights and per-epoch training Dice."""
     distributed = "TF_CONFIG" in os.environ
     strategy = training.strategy_for("multi_worker" if distributed else "none")
-    options = {**OPTIONS, "epochs": epochs, "batch_size": BATCH, "resume": True}
+    # BatchNorm freezes for the last epoch: the traced multi-worker step must follow it as fit() does.
+    options = {**OPTIONS, "epochs": epochs, "batch_size": BATCH, "resume": True, "freeze_batch_norm_after": 2}
     images, masks = tiny_data(IMAGES, 32, 48)
     with strategy.scope():
         model = compile_unet(ARCH, 32, 48, options)

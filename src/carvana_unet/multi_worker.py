@@ -93,13 +93,15 @@ def fit(
     first_epoch = model._initial_epoch or 0  # noqa: SLF001 (where BackupAndRestore leaves it, as fit reads it)
     shard = dataclasses.replace(feed, shard=(index, workers))
     batches = iter(strategy.distribute_datasets_from_function(lambda _: shard.dataset(first_epoch, epochs)))
-    step = _train_step(model, strategy)
+    step, traced_for = _train_step(model, strategy), _trainable(batch_norms)
     rows = []
     if first_epoch:
         log.info("worker %d/%d resumes from the backup at epoch %d", index, workers, first_epoch + 1)
     with _lost_workers_reported():
         for epoch in range(first_epoch, epochs):
             callbacks.on_epoch_begin(epoch)
+            if _trainable(batch_norms) != traced_for:  # FreezeBatchNorm froze them: the traced step still trains them
+                step, traced_for = _train_step(model, strategy), _trainable(batch_norms)
             totals = np.zeros(2)
             for batch in range(feed.steps_per_epoch):
                 callbacks.on_train_batch_begin(batch)
@@ -118,6 +120,10 @@ def fit(
     for layer in batch_norms:
         layer.synchronized = False  # the saved model is the single-process one
     return pd.DataFrame(rows)
+
+
+def _trainable(layers: list[keras.layers.Layer]) -> tuple[bool, ...]:
+    return tuple(layer.trainable for layer in layers)
 
 
 @contextlib.contextmanager
