@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -34,6 +33,7 @@ from PIL import Image
 import carvana_unet
 from carvana_unet import rle
 from carvana_unet.model.saving import load_model, save_model
+from carvana_unet.predictions import encode
 from carvana_unet.refine import Refiner
 from carvana_unet.segmenter import Segmenter, open_photo
 
@@ -99,17 +99,13 @@ def encode_image(path: Path) -> str:
 
 
 def mask_rows(masks: list[np.ndarray]) -> pd.DataFrame:
-    def png(mask: np.ndarray) -> str:
-        buffer = io.BytesIO()
-        Image.fromarray(mask * np.uint8(255)).save(buffer, format="PNG")
-        return base64.b64encode(buffer.getvalue()).decode()
-
+    """The served answer: per mask its RLE, size and a 0/255 PNG, encoded as predict writes its masks."""
     return pd.DataFrame(
         {
             "rle": [rle.encode(m) for m in masks],
             "height": [m.shape[0] for m in masks],
             "width": [m.shape[1] for m in masks],
-            "mask_png": [png(m) for m in masks],
+            "mask_png": [base64.b64encode(encode(m * np.uint8(255), ".png")).decode() for m in masks],
         }
     )
 
