@@ -36,10 +36,10 @@ def make_submission(
 ) -> SubmissionRows:
     """Rows in sample_submission.csv's order, produced lazily as the submission dataset writes them.
 
-    Reading and resizing run ahead in threads, prediction (and refinement) run on the main thread,
-    and the full-size upscale + threshold + RLE run in threads behind it, so memory holds only a
-    few batches. JPEGs decode straight to the model's size at a fraction of the cost; refinement
-    decodes each one again at full size for the refiner.
+    Reading and resizing run ahead in threads, prediction runs on the main thread, the refiner in
+    a thread of its own, and the full-size upscale + threshold + RLE in threads behind them, so
+    memory holds only a few batches. JPEGs decode straight to the model's size at a fraction of the
+    cost; with refinement, each is decoded again at full size for the refiner.
     """
     names = sample_submission["img"].astype(str).tolist()
     missing = [n for n in names if n.removesuffix(".jpg") not in test_images]
@@ -84,27 +84,34 @@ def make_submission(
                 else []
             )
             for name, image, h, w, photo in batch:
-                if image is None:
-                    yield name, None, h, w, None
-                elif refiner is None:
-                    yield name, next(probabilities), h, w, None
-                else:  # the refiner is a Keras model: it runs here, on the main thread, with the U-Net
-                    full_size = imaging.to_original_size(next(probabilities), h, w, aspect)
-                    yield name, refiner.refine(photo, full_size), h, w, None
+                yield name, (next(probabilities) if image is not None else None), h, w, photo
+
+    def restore(item: Loaded) -> Loaded:
+        """The full-size probability, refined when on: in one thread of its own, beside the U-Net."""
+        name, probabilities, h, w, photo = item
+        if probabilities is None:
+            return item
+        full_size = imaging.to_original_size(probabilities, h, w, aspect)
+        return name, (full_size if refiner is None else refiner.refine(photo, full_size)), h, w, None
 
     def encode(item: Loaded) -> Row:
         name, probabilities, h, w, _ = item
         if probabilities is None:
             return name, "", 1, 1
-        if refiner is None:
-            probabilities = imaging.to_original_size(probabilities, h, w, aspect)
         return name, rle.encode(probabilities > cut), h, w
 
     def produce(done: set[str]) -> Iterator[Row]:
         todo = [n for n in names if n not in done]
         if done:
             log.info("resuming submission: %d of %d images already written", len(done), len(names))
-        rows = imaging.bounded_map(encode, predicted(todo), workers, window=2 * batch_size)
+        # Without refinement, restoring is cheap and runs in the encoding threads; with it, the refiner
+        # (a Keras model, called from one thread only) works on one batch while the U-Net predicts the next.
+        if refiner is None:
+            restored = predicted(todo)
+            rows = imaging.bounded_map(lambda item: encode(restore(item)), restored, workers, window=2 * batch_size)
+        else:
+            restored = imaging.bounded_map(restore, predicted(todo), 1, window=batch_size)
+            rows = imaging.bounded_map(encode, restored, workers, window=2 * batch_size)
         yield from tqdm(rows, total=len(todo), desc="submission", unit="img", mininterval=2)
         if unreadable:
             log.warning("%d unreadable test images got empty masks: %s", len(unreadable), ", ".join(unreadable[:20]))
