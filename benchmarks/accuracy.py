@@ -59,6 +59,12 @@ def run_config(project: Path, name: str, params: dict[str, object] | None = None
     return seconds
 
 
+def thin_dice(metrics: dict, name: str) -> str:
+    """Dice on thin parts (antennas, mirror arms, rails) as evaluation reports it; '-' where there are none."""
+    value = metrics.get(f"{name}_mean", metrics.get("dice_thin_mean"))  # refinement off: the U-Net is all
+    return "-" if value is None else f"{value:.4f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["default", "quality"])
@@ -78,16 +84,20 @@ def main() -> None:
             results[name] = (metrics, seconds, len(history) - 1)
 
     print(f"\n{os.cpu_count()} CPUs; Dice is the mean over validation images at full resolution; {args.params}")
-    print("(U-Net alone: before the full-resolution refiner; training includes the refiner's crops and fit)")
+    print("(U-Net alone: before the full-resolution refiner; training includes the refiner's crops and fit;")
+    print(" thin parts: Dice on the parts narrower than evaluation.thin_part_width, refined/U-Net alone)")
     print(
-        f"{'config':>8} {'Dice mean':>9} {'min':>6} {'U-Net alone':>11} {'ceiling':>15} {'images':>6} {'epochs':>6} "
+        f"{'config':>8} {'Dice mean':>9} {'min':>6} {'U-Net alone':>11} {'thin parts':>13} {'ceiling':>15} "
+        f"{'images':>6} {'epochs':>6} "
         f"{'training':>9} {'end to end':>10}"
     )
     for name, (metrics, seconds, epochs) in results.items():
         ceilings = f"{metrics['ceiling_hard_mean']:.4f}/{metrics['ceiling_soft_mean']:.4f}"  # thresholded/coverage
         coarse = metrics.get("dice_coarse_mean", metrics["dice_mean"])  # refinement off: the U-Net is all
+        thin = f"{thin_dice(metrics, 'dice_thin')}/{thin_dice(metrics, 'dice_thin_coarse')}"  # model/U-Net alone
         print(
-            f"{name:>8} {metrics['dice_mean']:9.4f} {metrics['dice_min']:6.4f} {coarse:11.4f} {ceilings:>15} "
+            f"{name:>8} {metrics['dice_mean']:9.4f} {metrics['dice_min']:6.4f} {coarse:11.4f} {thin:>13} "
+            f"{ceilings:>15} "
             f"{metrics['images']:6d} {epochs:6d} {seconds['training'] / 60:7.1f} m {sum(seconds.values()) / 60:8.1f} m"
         )
 

@@ -17,7 +17,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from accuracy import CONFIGS, kedro_run, scratch_project
+from accuracy import CONFIGS, kedro_run, scratch_project, thin_dice
 
 
 def run_seeds(
@@ -42,16 +42,24 @@ def run_seeds(
                     "dice_mean": metrics["dice_mean"],
                     "dice_min": metrics["dice_min"],
                     "unet_alone": metrics.get("dice_coarse_mean", metrics["dice_mean"]),  # refinement off: the same
+                    "thin": thin_dice(metrics, "dice_thin"),
+                    "thin_unet_alone": thin_dice(metrics, "dice_thin_coarse"),
                     "training_min": seconds / 60,
                 }
             )
             print(
                 f"  {name:>8} split {split_seed:>3} seed {seed:>3}: Dice {metrics['dice_mean']:.4f} "
-                f"(min {metrics['dice_min']:.4f}; U-Net alone {rows[-1]['unet_alone']:.4f}), "
+                f"(min {metrics['dice_min']:.4f}; U-Net alone {rows[-1]['unet_alone']:.4f}; thin parts "
+                f"{rows[-1]['thin']}, U-Net alone {rows[-1]['thin_unet_alone']}), "
                 f"training {seconds / 60:.1f} min",
                 flush=True,
             )
     return rows
+
+
+def _mean(rows: list[dict], column: str) -> str:
+    values = [float(r[column]) for r in rows if r[column] != "-"]
+    return f"{statistics.mean(values):.4f}" if values else "-"
 
 
 def summary(rows: list[dict]) -> str:
@@ -60,7 +68,8 @@ def summary(rows: list[dict]) -> str:
     return (
         f"{rows[0]['config']:>8}: {len(rows)} runs, mean Dice {statistics.mean(means):.4f} +- {spread:.4f}, "
         f"lowest run {min(means):.4f}, highest {max(means):.4f}, worst image {min(r['dice_min'] for r in rows):.4f}, "
-        f"U-Net alone {statistics.mean(r['unet_alone'] for r in rows):.4f}, "
+        f"U-Net alone {statistics.mean(r['unet_alone'] for r in rows):.4f}, thin parts {_mean(rows, 'thin')} "
+        f"(U-Net alone {_mean(rows, 'thin_unet_alone')}), "
         f"training {statistics.mean(r['training_min'] for r in rows):.1f} min a run"
     )
 

@@ -1,10 +1,15 @@
+from dataclasses import replace
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pandas as pd
+from omegaconf import OmegaConf
 from PIL import Image
 
 from carvana_unet import synthetic
 from carvana_unet.layout import parse_image_id
+from carvana_unet.synthetic_parts import FREQUENCY, Parts
 
 
 def test_layout_and_formats(tiny_raw_template):
@@ -58,10 +63,45 @@ def test_even_five_cars_have_every_paint():
 
 def test_masks_have_no_holes_at_any_angle():
     # The background must be one connected region: a hole where cabin meets body is a label error.
-    data = synthetic.make_dataset(1, 1, 384, 256, seed=0)
-    for image_id in data.image_ids(data.train_cars):
-        background = (1 - data.mask(image_id)).astype(np.uint8)
-        assert cv2.connectedComponents(background)[0] == 2, image_id
+    # (Only a roof rack's gap may enclose background; this car has none.)
+    car = replace(synthetic.make_dataset(1, 1, 384, 256, seed=0).train_cars[0], parts=Parts())
+    for angle in range(1, synthetic.ANGLES + 1):
+        view = synthetic.car_view(car, angle, 384, 256)
+        background = (1 - synthetic.render_mask(view, 384, 256)).astype(np.uint8)
+        assert cv2.connectedComponents(background)[0] == 2, angle
+
+
+def test_thin_parts_are_in_the_mask_as_thin_as_real_ones():
+    # An antenna 1-3 pixels wide at Kaggle's size, rising clear of the roof, drawn in mask and photo.
+    parts = Parts(antenna=(0.5, 0.12, 0.0, 2), mirrors=(0.06, 0.03, 3), roof_rack=(0.01, 6), spoiler=(0.02, 8, 4))
+    car = replace(synthetic.make_dataset(1, 1, seed=0).train_cars[0], parts=parts)
+    view = synthetic.car_view(car, 5, 1918, 1280)  # side view
+    mask = synthetic.render_mask(view, 1918, 1280)
+    bare = synthetic.render_mask(replace(view, parts=[]), 1918, 1280)
+    above_roof = mask[: view.cabin[:, 1].min() - 20]  # the rack's rail is lower than that
+    widths = above_roof.sum(axis=1)[above_roof.any(axis=1)]
+    assert len(widths) > 100 and set(widths) <= {1, 2, 3}  # the vertical antenna: 3 px, 1 at its tip
+    assert (mask >= bare).all() and mask.sum() - bare.sum() > 2000  # parts only add: mirrors, spoiler, rack
+    photo = synthetic.render_photo(car, view, 1918, 1280, np.random.default_rng(0)).astype(float)
+    rows, columns = np.nonzero(above_roof)
+    assert photo[rows, columns].mean() < photo[rows, columns + 12].mean() - 100  # dark antenna on the backdrop
+
+
+def test_parts_vary_per_car_and_by_seed():
+    cars = synthetic.make_dataset(40, 1, 96, 64, seed=0).train_cars
+    for name, frequency in FREQUENCY.items():
+        share = np.mean([getattr(car.parts, name) is not None for car in cars])
+        assert abs(share - frequency) < 0.25, name
+    assert len({car.parts.antenna for car in cars if car.parts.antenna}) > 10  # sizes differ car to car
+
+
+def test_coverage_matches_real_carvana():
+    # Real train cars cover 13-36 % of the frame, median 20 %; the default data must look alike.
+    options = OmegaConf.load(Path(__file__).parents[1] / "conf/base/parameters_generate.yml").synthetic
+    data = synthetic.make_dataset(options.train_cars, options.test_cars, 480, 320, options.seed)
+    coverage = [data.mask(image_id).mean() for image_id in data.image_ids(data.train_cars)]
+    low, median, high = np.percentile(coverage, [5, 50, 95])
+    assert 0.17 <= median <= 0.24 and low >= 0.10 and high <= 0.36, (low, median, high)
 
 
 def test_white_car_silhouette_is_darker_than_the_backdrop():

@@ -1,9 +1,9 @@
 """Synthetic Carvana-like data in Kaggle's layout, so a fresh clone runs end to end.
 
-Each car is a body, a cabin and four wheels, seen from 16 angles on a studio
-backdrop; the soft floor shadow is drawn into the photo but is NOT part of the
-mask, as in the real data. Everything is seeded: the same arguments give the
-same files.
+Each car is a body, a cabin and four wheels, with some of the thin parts real cars
+have (antenna, mirrors, roof rack, spoiler: see synthetic_parts), seen from 16 angles
+on a studio backdrop; the soft floor shadow is drawn into the photo but is NOT part of
+the mask, as in the real data. Everything is seeded: the same arguments give the same files.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -21,6 +21,7 @@ from PIL import Image
 
 from carvana_unet import rle
 from carvana_unet.layout import image_id_to_mask_key
+from carvana_unet.synthetic_parts import KAGGLE_WIDTH, Frame, Parts, Shape, part_shapes, random_parts
 
 ANGLES = 16
 # Paints are dealt round-robin (then shuffled) so that even a handful of cars has white,
@@ -43,9 +44,10 @@ class CarSpec:
     cabin_offset: float  # cabin centre behind the car centre, fraction of length
     wheel_radius: float  # fraction of image height
     colour: tuple[int, int, int]  # RGB
+    parts: Parts = field(default_factory=Parts)
 
 
-def random_car(rng: np.random.Generator, paint: str) -> CarSpec:
+def random_car(rng: np.random.Generator, paint: str, parts: Parts | None = None) -> CarSpec:
     """Draw a car with one of PAINTS: sizes vary, and so does the shade within the paint."""
     if paint == "white":
         colour = tuple(int(v) for v in rng.integers(228, 252, 3))
@@ -58,14 +60,15 @@ def random_car(rng: np.random.Generator, paint: str) -> CarSpec:
         colour = tuple(int(v) for v in cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0])
     return CarSpec(
         car_id="".join(rng.choice(list("0123456789abcdef"), 12)),
-        length=float(rng.uniform(0.55, 0.8)),
-        width=float(rng.uniform(0.28, 0.38)),
-        body_height=float(rng.uniform(0.14, 0.22)),
-        cabin_height=float(rng.uniform(0.09, 0.16)),
+        length=float(rng.uniform(0.6, 0.88)),
+        width=float(rng.uniform(0.34, 0.44)),
+        body_height=float(rng.uniform(0.15, 0.24)),
+        cabin_height=float(rng.uniform(0.1, 0.17)),
         cabin_length=float(rng.uniform(0.4, 0.65)),
         cabin_offset=float(rng.uniform(-0.05, 0.12)),
         wheel_radius=float(rng.uniform(0.055, 0.08)),
         colour=colour,
+        parts=parts or Parts(),
     )
 
 
@@ -79,6 +82,7 @@ class View:
     ground_y: int
     centre_x: int
     half_width: int
+    parts: list[Shape] = field(default_factory=list)
 
 
 def car_view(car: CarSpec, angle: int, width: int, height: int) -> View:
@@ -112,7 +116,9 @@ def car_view(car: CarSpec, angle: int, width: int, height: int) -> View:
         x = centre_x + along * length * math.sin(theta) + across * 0.85 * car_width * math.cos(theta)
         axes = (max(int(radius * max(sin, 0.35)), 2), int(radius))
         wheels.append(((int(x), int(ground_y - radius)), axes))
-    return View(wheels, body, cabin, ground_y, centre_x, int(half))
+    scale = width / KAGGLE_WIDTH
+    frame = Frame(centre_x, length, car_width, theta, body_top, cabin_top, car.cabin_offset, car.cabin_length, scale)
+    return View(wheels, body, cabin, ground_y, centre_x, int(half), part_shapes(car.parts, frame, height))
 
 
 def _rounded_box(x0: float, y0: float, x1: float, y1: float, radius: float) -> np.ndarray:
@@ -134,14 +140,27 @@ def render_mask(view: View, width: int, height: int) -> np.ndarray:
     mask = np.zeros((height, width), dtype=np.uint8)
     for centre, axes in view.wheels:
         cv2.ellipse(mask, centre, axes, 0, 0, 360, 1, thickness=-1)
+    for part in view.parts:
+        part.draw(mask, 1)
     return _fill_body(mask, view)
 
 
-def _fill_body(canvas: np.ndarray, view: View) -> np.ndarray:
+def render_parts_mask(view: View, width: int, height: int) -> np.ndarray:
+    """The thin parts alone, 0/1: where a thin-part Dice should look."""
+    mask = np.zeros((height, width), dtype=np.uint8)
+    for part in view.parts:
+        part.draw(mask, 1)
+    return mask
+
+
+def _fill_body(canvas: np.ndarray, view: View, painted_parts: bool = False) -> np.ndarray:
     # One fillPoly call per polygon: given both at once, OpenCV leaves their overlap
     # unfilled, which cut a hole through every mask where the cabin meets the body.
     for polygon in (view.body, view.cabin):
         cv2.fillPoly(canvas, [polygon], 1)
+    for part in view.parts if painted_parts else ():
+        if part.painted:
+            part.draw(canvas, 1)
     return canvas
 
 
@@ -168,7 +187,7 @@ def render_photo(car: CarSpec, view: View, width: int, height: int, rng: np.rand
 
     paint = np.zeros_like(photo)
     shade = 1.15 - 0.35 * rows  # lit from above
-    layer = _fill_body(np.zeros((height, width), dtype=np.uint8), view)
+    layer = _fill_body(np.zeros((height, width), dtype=np.uint8), view, painted_parts=True)
     # Panels curve away from the camera at the silhouette and catch less light, as on a
     # real car: without that rim a white car on the white backdrop has no edge at all.
     rim = np.clip(cv2.distanceTransform(layer, cv2.DIST_L2, 3) / (0.01 * width), 0.0, 1.0)
@@ -181,6 +200,9 @@ def render_photo(car: CarSpec, view: View, width: int, height: int, rng: np.rand
     for centre, axes in view.wheels:
         cv2.ellipse(photo, centre, axes, 0, 0, 360, (22, 22, 24), thickness=-1)
         cv2.ellipse(photo, centre, (int(axes[0] * 0.55), int(axes[1] * 0.55)), 0, 0, 360, (150, 150, 155), -1)
+    for part in view.parts:
+        if not part.painted:  # antenna, rack rails, spoiler posts: dark trim
+            part.draw(photo, (28, 28, 32))
     photo += 3.0 * rng.standard_normal(photo.shape, dtype=np.float32)
     return np.clip(photo, 0, 255).astype(np.uint8)
 
@@ -259,7 +281,8 @@ def make_dataset(
     rng = np.random.default_rng(seed)
     count = n_train_cars + n_test_cars
     paints = rng.permutation([PAINTS[i % len(PAINTS)] for i in range(count)])
-    cars = [random_car(rng, str(paint)) for paint in paints]
+    parts_rng = np.random.default_rng([seed, 1])  # its own stream: parts never reshape the cars' bodies
+    cars = [random_car(rng, str(paint), random_parts(parts_rng)) for paint in paints]
     return SyntheticCarvana(cars[:n_train_cars], cars[n_train_cars:], width, height, seed)
 
 

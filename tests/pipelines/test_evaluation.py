@@ -17,12 +17,15 @@ def scores(refined: bool) -> pd.DataFrame:
             "angle": [1, 2],
             "dice@0.4": [0.990, 0.992],
             "dice@0.6": [0.998, 0.996],
+            "thin@0.4": [0.70, float("nan")],  # the second image has no thin parts
+            "thin@0.6": [0.90, float("nan")],
             "ceiling_hard": [0.99, 0.99],
             "ceiling_soft": [0.995, 0.995],
         }
     )
     if refined:
         table["coarse@0.4"], table["coarse@0.6"] = [0.985, 0.987], [0.980, 0.982]
+        table["coarse_thin@0.4"], table["coarse_thin@0.6"] = [0.30, float("nan")], [0.20, float("nan")]
     return table
 
 
@@ -33,8 +36,12 @@ def test_the_refined_dice_picks_the_threshold_and_the_unet_keeps_its_own_best():
     assert metrics["dice_coarse_mean"] == 0.986  # at 0.4, the U-Net's own best, not the refined 0.6
     assert per_image["dice_coarse"].tolist() == [0.985, 0.987]
     assert mlflow_metrics["eval_dice_coarse_mean"]["value"] == 0.986
+    # Thin parts at each model's own threshold, over the images that have any.
+    assert (metrics["dice_thin_mean"], metrics["dice_thin_coarse_mean"], metrics["thin_images"]) == (0.9, 0.3, 1)
+    assert mlflow_metrics["eval_dice_thin_mean"]["value"] == 0.9
 
 
 def test_without_refinement_there_is_no_separate_unet_figure():
     per_image, metrics, _, _ = summarize(scores(False), EvaluationParams(thresholds=[0.4, 0.6]))
     assert "dice_coarse_mean" not in metrics and "dice_coarse" not in per_image
+    assert "dice_thin_coarse_mean" not in metrics and metrics["dice_thin_mean"] == 0.9

@@ -26,6 +26,7 @@ from carvana_unet.pipelines.ingestion.params import IngestionParams  # noqa: E40
 from carvana_unet.pipelines.training.params import RefinementParams  # noqa: E402
 from carvana_unet.refine import Refiner  # noqa: E402
 from carvana_unet.serving import PackagedModel  # noqa: E402
+from carvana_unet.thin_parts import region_dice, thin_region  # noqa: E402
 
 log = logging.getLogger(__name__)
 CEILINGS = ["ceiling_hard", "ceiling_soft"]
@@ -59,8 +60,9 @@ def score_validation(
     refinement: RefinementParams,
 ) -> pd.DataFrame:
     """One row per validation image: Dice at each candidate threshold against the original GIF (the
-    U-Net's alone too, `coarse@t`, when refinement is on), and the Dice the input size allows (the
-    resolution ceilings, see carvana_unet.ceiling)."""
+    U-Net's alone too, `coarse@t`, when refinement is on), the same on thin parts alone (`thin@t`,
+    `coarse_thin@t`; NaN for an image without any, see carvana_unet.thin_parts), and the Dice the
+    input size allows (the resolution ceilings, see carvana_unet.ceiling)."""
     rows = cache.rows("validation")
     if not len(rows):
         raise ValueError("no validation images: set ingestion.validation_fraction above 0 to evaluate")
@@ -72,10 +74,14 @@ def score_validation(
     for row, coarse, probabilities in tqdm(predictions, total=len(rows), desc="scoring at full size", unit="img"):
         meta = cache.index.iloc[row]
         truth = imaging.to_mask_array(train_masks[image_id_to_mask_key(meta.image_id)]())
+        thin = thin_region(truth, options.thin_part_width)
+        thin_truth = truth[thin]
         record = {"image_id": meta.image_id, "car_id": meta.car_id, "angle": int(meta.angle)}
         record.update({f"dice@{t:g}": dice(probabilities > t, truth) for t in thresholds})
+        record.update({f"thin@{t:g}": region_dice(probabilities[thin] > t, thin_truth) for t in thresholds})
         if refiner is not None:
             record.update({f"coarse@{t:g}": dice(coarse > t, truth) for t in thresholds})
+            record.update({f"coarse_thin@{t:g}": region_dice(coarse[thin] > t, thin_truth) for t in thresholds})
         record.update(resolution_ceilings(truth, height, width, meta.aspect))
         records.append(record)
     return pd.DataFrame(records)
@@ -90,10 +96,13 @@ def summarize(scores: pd.DataFrame, options: EvaluationParams) -> tuple[pd.DataF
         best = f"dice@{float(options.threshold):g}"
     threshold = float(best.split("@")[1])
     per_image = scores[["image_id", "car_id", "angle"]].assign(dice=scores[best])
+    per_image["dice_thin"] = scores[f"thin@{threshold:g}"]
     coarse_columns = [c for c in scores.columns if c.startswith("coarse@")]
     refined = bool(coarse_columns)
     if refined:  # the U-Net alone at its own best threshold: what refinement adds
-        per_image["dice_coarse"] = scores[max(coarse_columns, key=lambda c: scores[c].mean())]
+        coarse_best = max(coarse_columns, key=lambda c: scores[c].mean())
+        per_image["dice_coarse"] = scores[coarse_best]
+        per_image["dice_thin_coarse"] = scores[coarse_best.replace("coarse@", "coarse_thin@")]
     per_image[CEILINGS] = scores[CEILINGS]
     per_angle = per_image.groupby("angle")["dice"].mean()
     metrics = {
@@ -106,10 +115,17 @@ def summarize(scores: pd.DataFrame, options: EvaluationParams) -> tuple[pd.DataF
         # A perfect model at this input size: how much is lost to resolution, how much to the model.
         **{f"{c}_mean": float(per_image[c].mean()) for c in CEILINGS},
         **({"dice_coarse_mean": float(per_image["dice_coarse"].mean())} if refined else {}),
+        # Antennas, mirror arms, rails: a few hundred pixels a car, invisible in the mean above.
+        "thin_images": int(per_image["dice_thin"].notna().sum()),
+        **{
+            f"{column}_mean": float(per_image[column].mean())
+            for column in ("dice_thin", "dice_thin_coarse")
+            if column in per_image and per_image[column].notna().any()
+        },
     }
     log.info(
         "validation Dice at full resolution: mean %.4f, median %.4f, min %.4f (threshold %.2f; U-Net alone %s); "
-        "the input size allows %.4f (soft targets %.4f)",
+        "the input size allows %.4f (soft targets %.4f); on thin parts %s",
         metrics["dice_mean"],
         metrics["dice_median"],
         metrics["dice_min"],
@@ -117,12 +133,20 @@ def summarize(scores: pd.DataFrame, options: EvaluationParams) -> tuple[pd.DataF
         f"{metrics['dice_coarse_mean']:.4f}" if refined else "the same: refinement off",
         metrics["ceiling_hard_mean"],
         metrics["ceiling_soft_mean"],
+        _thin_summary(metrics),
     )
     mlflow_metrics = {f"eval_{k}": {"value": v, "step": 0} for k, v in metrics.items() if k != "dice_per_angle"}
     mlflow_metrics.update(
         {f"eval_dice_angle_{a}": {"value": v, "step": 0} for a, v in metrics["dice_per_angle"].items()}
     )
     return per_image, metrics, mlflow_metrics, {"threshold": threshold}
+
+
+def _thin_summary(metrics: dict) -> str:
+    if "dice_thin_mean" not in metrics:
+        return "none in these masks"
+    coarse = f" (U-Net alone {metrics['dice_thin_coarse_mean']:.4f})" if "dice_thin_coarse_mean" in metrics else ""
+    return f"{metrics['dice_thin_mean']:.4f}{coarse} over {metrics['thin_images']} images"
 
 
 def plot_dice_histogram(per_image: pd.DataFrame) -> Figure:

@@ -15,6 +15,8 @@ class EvaluationParams(BaseModel):
     thresholds: list[float] = Field(default_factory=lambda: [0.5], min_length=1)
     threshold: Literal["auto"] | float = "auto"
     worst_images: int = Field(3, ge=1)
+    # A part of a mask narrower than this fraction of the photo's width is thin (carvana_unet.thin_parts).
+    thin_part_width: float = Field(0.006, gt=0, lt=0.1)
 
     @model_validator(mode="after")
     def _threshold_is_a_candidate(self) -> EvaluationParams:
