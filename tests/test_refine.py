@@ -52,6 +52,18 @@ def test_tiles_cover_the_band_and_windows_repeat_the_edge():
     assert reach(build_refiner(dilations=(1, 2, 4))) == 7
 
 
+def test_the_band_is_the_same_open_interval_for_a_full_map_and_a_batch_of_crops():
+    # Inference tests a 2-D map with cv2.inRange, training a crop batch with numpy: one set of pixels.
+    edges = np.float32([0.02, 0.98])
+    values = np.concatenate([edges, np.nextafter(edges, 0), np.nextafter(edges, 1), [0, 0.5, 1]]).astype(np.float32)
+    grid = np.random.default_rng(0).permutation(np.resize(values, 64 * 48)).reshape(48, 64).astype(np.float32)
+    expected = (grid > np.float32(0.02)) & (grid < np.float32(0.98))
+    assert uncertain(grid, 0.02).dtype == bool
+    np.testing.assert_array_equal(uncertain(grid, 0.02), expected)
+    np.testing.assert_array_equal(uncertain(np.stack([grid, grid]), 0.02), np.stack([expected, expected]))
+    assert uncertain(grid, 0.02).sum() == expected.sum() > 0
+
+
 def test_only_the_uncertain_band_changes_and_batching_does_not_matter():
     photo, _, coarse = studio_photo(1)
     model = build_refiner()

@@ -53,8 +53,17 @@ def reach(model: keras.Model) -> int:
 
 
 def uncertain(probabilities: np.ndarray, band: float) -> np.ndarray:
-    """Pixels whose probability is neither near 0 nor near 1 (band < p < 1 - band): the blurred outline."""
-    return (probabilities > band) & (probabilities < 1.0 - band)
+    """Pixels whose probability is neither near 0 nor near 1 (band < p < 1 - band): the blurred outline.
+
+    Compared in float32. A full-size map goes through one multithreaded cv2.inRange, ~10 ms a photo
+    faster than numpy; inRange keeps both bounds, so they are nudged one float32 step inward.
+    """
+    values = np.asarray(probabilities, dtype=np.float32)
+    if values.ndim != 2:  # a batch of crops: inRange reads a third axis as channels
+        return (values > np.float32(band)) & (values < np.float32(1 - band))
+    low = float(np.nextafter(np.float32(band), np.float32(1)))
+    high = float(np.nextafter(np.float32(1 - band), np.float32(0)))
+    return (cv2.inRange(values, low, high) // 255).view(bool)
 
 
 def tile_corners(band_pixels: np.ndarray, tile: int) -> np.ndarray:
@@ -65,14 +74,6 @@ def tile_corners(band_pixels: np.ndarray, tile: int) -> np.ndarray:
     padded[:height, :width] = band_pixels
     hit = padded.reshape(rows, tile, cols, tile).max(axis=(1, 3))
     return np.argwhere(hit) * tile
-
-
-def _band(probabilities: np.ndarray, band: float) -> np.ndarray:
-    """`uncertain` as 0/1 uint8 in one multithreaded pass: numpy's version costs ~10 ms a full-size photo."""
-    # inRange keeps both bounds: nudged one float32 step inward, the band is open as `uncertain`'s.
-    low = float(np.nextafter(np.float32(band), np.float32(1)))
-    high = float(np.nextafter(np.float32(1 - band), np.float32(0)))
-    return cv2.inRange(np.asarray(probabilities, dtype=np.float32), low, high) // 255
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class Refiner:
 
     def refine(self, photo: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
         """The full-size probability with the uncertain band re-predicted from the full-size photo."""
-        band_pixels = _band(probabilities, self.band)
+        band_pixels = uncertain(probabilities, self.band)
         corners = tile_corners(band_pixels, self.tile)
         refined = probabilities.copy()
         margin = reach(self.model)
@@ -104,7 +105,7 @@ class Refiner:
                 area = (slice(row, row + self.tile), slice(col, col + self.tile))  # clipped at the image's edge
                 in_band = band_pixels[area]
                 inner = tile_out[: in_band.shape[0], : in_band.shape[1]]
-                np.copyto(refined[area], inner, where=in_band.astype(bool))
+                np.copyto(refined[area], inner, where=in_band)
         return refined
 
 

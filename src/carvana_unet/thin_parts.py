@@ -34,6 +34,6 @@ def thin_region(truth: np.ndarray, width_fraction: float) -> np.ndarray:
     return cv2.dilate(thin, kernel).astype(bool)
 
 
-def region_dice(prediction: np.ndarray, truth: np.ndarray, region: np.ndarray) -> float:
-    """Dice inside the region only; NaN when the mask has no thin parts there to score."""
-    return dice(prediction[region], truth[region]) if region.any() else float("nan")
+def region_dice(prediction: np.ndarray, truth: np.ndarray) -> float:
+    """Dice of a region's pixels, gathered as `mask[region]`; NaN when the mask has no thin parts to score."""
+    return dice(prediction, truth) if truth.size else float("nan")

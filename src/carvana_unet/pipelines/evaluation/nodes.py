@@ -75,13 +75,14 @@ def score_validation(
         meta = cache.index.iloc[row]
         truth = imaging.to_mask_array(train_masks[image_id_to_mask_key(meta.image_id)]())
         thin = thin_region(truth, options.thin_part_width)
-        thin_truth = truth[thin]
+        thin_truth, thin_probabilities = truth[thin], probabilities[thin]
         record = {"image_id": meta.image_id, "car_id": meta.car_id, "angle": int(meta.angle)}
         record.update({f"dice@{t:g}": dice(probabilities > t, truth) for t in thresholds})
-        record.update({f"thin@{t:g}": region_dice(probabilities[thin] > t, thin_truth) for t in thresholds})
+        record.update({f"thin@{t:g}": region_dice(thin_probabilities > t, thin_truth) for t in thresholds})
         if refiner is not None:
             record.update({f"coarse@{t:g}": dice(coarse > t, truth) for t in thresholds})
-            record.update({f"coarse_thin@{t:g}": region_dice(coarse[thin] > t, thin_truth) for t in thresholds})
+            coarse_thin = coarse[thin]
+            record.update({f"coarse_thin@{t:g}": region_dice(coarse_thin > t, thin_truth) for t in thresholds})
         record.update(resolution_ceilings(truth, height, width, meta.aspect))
         records.append(record)
     return pd.DataFrame(records)
