@@ -165,10 +165,9 @@ def _fill_body(canvas: np.ndarray, view: View, painted_parts: bool = False) -> n
 
 
 def render_photo(car: CarSpec, view: View, width: int, height: int, rng: np.random.Generator) -> np.ndarray:
-    """A studio photo of the car: backdrop, soft floor shadow, shaded paint, glass, tyres."""
+    """A studio photo of the car: backdrop, soft floor shadow, shaded paint, glass, tyres, thin parts."""
     rows = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None]
     backdrop = np.where(rows < 0.7, 238 - 20 * rows, 228 - 10 * (rows - 0.7)).astype(np.float32)
-    photo = np.repeat(np.broadcast_to(backdrop, (height, width))[..., None], 3, axis=2).copy()
     # The shadow darkens the floor around the car's base; it is not in the mask.
     small = np.zeros((height // 8, width // 8), dtype=np.float32)
     cv2.ellipse(
@@ -183,27 +182,31 @@ def render_photo(car: CarSpec, view: View, width: int, height: int, rng: np.rand
     )
     small = cv2.GaussianBlur(small, (0, 0), sigmaX=3)
     shadow = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
-    photo *= (1.0 - 0.55 * shadow)[..., None]
+    photo = np.empty((height, width, 3), dtype=np.float32)
+    photo[:] = (backdrop * (1.0 - 0.55 * shadow))[..., None]
 
-    paint = np.zeros_like(photo)
-    shade = 1.15 - 0.35 * rows  # lit from above
+    # Only the car's bounding box is painted: most of a photo is backdrop, and this is most of the cost.
     layer = _fill_body(np.zeros((height, width), dtype=np.uint8), view, painted_parts=True)
+    x, y, w, h = cv2.boundingRect(layer)
+    box = (slice(y, y + h), slice(x, x + w))
     # Panels curve away from the camera at the silhouette and catch less light, as on a
     # real car: without that rim a white car on the white backdrop has no edge at all.
-    rim = np.clip(cv2.distanceTransform(layer, cv2.DIST_L2, 3) / (0.01 * width), 0.0, 1.0)
-    paint[:] = np.array(car.colour, dtype=np.float32) * (shade * (0.8 + 0.2 * rim))[..., None]
-    photo = np.where(layer[..., None] == 1, paint, photo)
+    edged = cv2.copyMakeBorder(layer[box], 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)  # distance to the outline
+    rim = np.clip(cv2.distanceTransform(edged, cv2.DIST_L2, 3)[1:-1, 1:-1] / (0.01 * width), 0.0, 1.0)
+    shade = 1.15 - 0.35 * rows[box[0]]  # lit from above
+    paint = np.array(car.colour, dtype=np.float32) * (shade * (0.8 + 0.2 * rim))[..., None]
+    np.copyto(photo[box], paint, where=layer[box][..., None] == 1)
     glass = view.cabin.copy()
     glass[:, 1] = np.clip(glass[:, 1], None, glass[:, 1].max() - 6)
-    inner = cv2.fillPoly(np.zeros((height, width), np.uint8), [_shrink(glass, 0.85)], 1)
-    photo[inner == 1] = (40, 50, 60)
+    cv2.fillPoly(photo, [_shrink(glass, 0.85)], (40, 50, 60))
     for centre, axes in view.wheels:
         cv2.ellipse(photo, centre, axes, 0, 0, 360, (22, 22, 24), thickness=-1)
         cv2.ellipse(photo, centre, (int(axes[0] * 0.55), int(axes[1] * 0.55)), 0, 0, 360, (150, 150, 155), -1)
     for part in view.parts:
         if not part.painted:  # antenna, rack rails, spoiler posts: dark trim
             part.draw(photo, (28, 28, 32))
-    photo += 3.0 * rng.standard_normal(photo.shape, dtype=np.float32)
+    # Sensor noise, one draw a pixel, uniform with a standard deviation of 3 (a third of normal draws' cost).
+    photo += (rng.random((height, width, 1), dtype=np.float32) - 0.5) * np.float32(3 * 12**0.5)
     return np.clip(photo, 0, 255).astype(np.uint8)
 
 
