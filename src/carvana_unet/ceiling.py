@@ -12,14 +12,22 @@ import numpy as np
 
 from carvana_unet import imaging
 from carvana_unet.dice import dice
+from carvana_unet.thin_parts import region_dice
 
 
-def resolution_ceilings(truth: np.ndarray, height: int, width: int, aspect: str) -> dict[str, float]:
-    """{"ceiling_hard": Dice, "ceiling_soft": Dice} of a full-size 0/1 mask at a (height, width) model input."""
+def resolution_ceilings(
+    truth: np.ndarray, height: int, width: int, aspect: str, thin: np.ndarray | None = None
+) -> dict[str, float]:
+    """{"ceiling_hard": Dice, "ceiling_soft": Dice} of a full-size 0/1 mask at a (height, width) model input;
+    with a thin-part region (carvana_unet.thin_parts), also both inside it: "ceiling_hard_thin", ...
+    (NaN where the region is empty)."""
     full_h, full_w = truth.shape
     hard = imaging.to_model_size(truth, height, width, aspect, is_mask=True).astype(np.float32)
     coverage = imaging.to_model_size(truth.astype(np.float32), height, width, aspect)
-    return {
-        "ceiling_hard": dice(imaging.to_original_size(hard, full_h, full_w, aspect) > 0.5, truth),
-        "ceiling_soft": dice(imaging.to_original_size(coverage, full_h, full_w, aspect) > 0.5, truth),
-    }
+    ceilings = {}
+    for name, small in (("ceiling_hard", hard), ("ceiling_soft", coverage)):
+        restored = imaging.to_original_size(small, full_h, full_w, aspect) > 0.5
+        ceilings[name] = dice(restored, truth)
+        if thin is not None:
+            ceilings[f"{name}_thin"] = region_dice(restored[thin], truth[thin])
+    return ceilings

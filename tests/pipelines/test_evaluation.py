@@ -21,6 +21,8 @@ def scores(refined: bool) -> pd.DataFrame:
             "thin@0.6": [0.90, float("nan")],
             "ceiling_hard": [0.99, 0.99],
             "ceiling_soft": [0.995, 0.995],
+            "ceiling_hard_thin": [0.40, float("nan")],
+            "ceiling_soft_thin": [0.60, float("nan")],
         }
     )
     if refined:
@@ -39,6 +41,7 @@ def test_the_refined_dice_picks_the_threshold_and_the_unet_keeps_its_own_best():
     # Thin parts at each model's own threshold, over the images that have any.
     assert (metrics["dice_thin_mean"], metrics["dice_thin_coarse_mean"], metrics["thin_images"]) == (0.9, 0.3, 1)
     assert mlflow_metrics["eval_dice_thin_mean"]["value"] == 0.9
+    assert (metrics["ceiling_hard_thin_mean"], metrics["ceiling_soft_thin_mean"]) == (0.4, 0.6)
 
 
 def test_without_refinement_there_is_no_separate_unet_figure():

@@ -30,6 +30,7 @@ from carvana_unet.thin_parts import region_dice, thin_region  # noqa: E402
 
 log = logging.getLogger(__name__)
 CEILINGS = ["ceiling_hard", "ceiling_soft"]
+THIN_COLUMNS = ["dice_thin", "dice_thin_coarse", "ceiling_hard_thin", "ceiling_soft_thin"]
 
 
 def _full_size_probabilities(
@@ -83,7 +84,7 @@ def score_validation(
             record.update({f"coarse@{t:g}": dice(coarse > t, truth) for t in thresholds})
             coarse_thin = coarse[thin]
             record.update({f"coarse_thin@{t:g}": region_dice(coarse_thin > t, thin_truth) for t in thresholds})
-        record.update(resolution_ceilings(truth, height, width, meta.aspect))
+        record.update(resolution_ceilings(truth, height, width, meta.aspect, thin))
         records.append(record)
     return pd.DataFrame(records)
 
@@ -105,6 +106,8 @@ def summarize(scores: pd.DataFrame, options: EvaluationParams) -> tuple[pd.DataF
         per_image["dice_coarse"] = scores[coarse_best]
         per_image["dice_thin_coarse"] = scores[coarse_best.replace("coarse@", "coarse_thin@")]
     per_image[CEILINGS] = scores[CEILINGS]
+    thin_ceilings = [f"{c}_thin" for c in CEILINGS if f"{c}_thin" in scores]
+    per_image[thin_ceilings] = scores[thin_ceilings]
     per_angle = per_image.groupby("angle")["dice"].mean()
     metrics = {
         "dice_mean": float(per_image["dice"].mean()),
@@ -120,7 +123,7 @@ def summarize(scores: pd.DataFrame, options: EvaluationParams) -> tuple[pd.DataF
         "thin_images": int(per_image["dice_thin"].notna().sum()),
         **{
             f"{column}_mean": float(per_image[column].mean())
-            for column in ("dice_thin", "dice_thin_coarse")
+            for column in THIN_COLUMNS
             if column in per_image and per_image[column].notna().any()
         },
     }
@@ -147,7 +150,9 @@ def _thin_summary(metrics: dict) -> str:
     if "dice_thin_mean" not in metrics:
         return "none in these masks"
     coarse = f" (U-Net alone {metrics['dice_thin_coarse_mean']:.4f})" if "dice_thin_coarse_mean" in metrics else ""
-    return f"{metrics['dice_thin_mean']:.4f}{coarse} over {metrics['thin_images']} images"
+    allowed = metrics.get("ceiling_hard_thin_mean")
+    ceiling = f", the input size allows {allowed:.4f}" if allowed is not None else ""
+    return f"{metrics['dice_thin_mean']:.4f}{coarse} over {metrics['thin_images']} images{ceiling}"
 
 
 def plot_dice_histogram(per_image: pd.DataFrame) -> Figure:
