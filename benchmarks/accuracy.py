@@ -59,9 +59,12 @@ def run_config(project: Path, name: str, params: dict[str, object] | None = None
     return seconds
 
 
-def thin_dice(metrics: dict, name: str) -> str:
-    """Dice on thin parts (antennas, mirror arms, rails) as evaluation reports it; '-' where there are none."""
-    value = metrics.get(f"{name}_mean", metrics.get("dice_thin_mean"))  # refinement off: the U-Net is all
+def thin_dice(metrics: dict, name: str) -> float | None:
+    """Dice on thin parts (antennas, mirror arms, rails) as evaluation reports it; None where there are none."""
+    return metrics.get(f"{name}_mean", metrics.get("dice_thin_mean"))  # refinement off: the U-Net is all
+
+
+def shown(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
@@ -94,7 +97,7 @@ def main() -> None:
     for name, (metrics, seconds, epochs) in results.items():
         ceilings = f"{metrics['ceiling_hard_mean']:.4f}/{metrics['ceiling_soft_mean']:.4f}"  # thresholded/coverage
         coarse = metrics.get("dice_coarse_mean", metrics["dice_mean"])  # refinement off: the U-Net is all
-        thin = f"{thin_dice(metrics, 'dice_thin')}/{thin_dice(metrics, 'dice_thin_coarse')}"  # model/U-Net alone
+        thin = f"{shown(thin_dice(metrics, 'dice_thin'))}/{shown(thin_dice(metrics, 'dice_thin_coarse'))}"
         print(
             f"{name:>8} {metrics['dice_mean']:9.4f} {metrics['dice_min']:6.4f} {coarse:11.4f} {thin:>13} "
             f"{ceilings:>15} "

@@ -17,7 +17,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from accuracy import CONFIGS, kedro_run, scratch_project, thin_dice
+from accuracy import CONFIGS, kedro_run, scratch_project, shown, thin_dice
 
 
 def run_seeds(
@@ -50,7 +50,7 @@ def run_seeds(
             print(
                 f"  {name:>8} split {split_seed:>3} seed {seed:>3}: Dice {metrics['dice_mean']:.4f} "
                 f"(min {metrics['dice_min']:.4f}; U-Net alone {rows[-1]['unet_alone']:.4f}; thin parts "
-                f"{rows[-1]['thin']}, U-Net alone {rows[-1]['thin_unet_alone']}), "
+                f"{shown(rows[-1]['thin'])}, U-Net alone {shown(rows[-1]['thin_unet_alone'])}), "
                 f"training {seconds / 60:.1f} min",
                 flush=True,
             )
@@ -58,8 +58,8 @@ def run_seeds(
 
 
 def _mean(rows: list[dict], column: str) -> str:
-    values = [float(r[column]) for r in rows if r[column] != "-"]
-    return f"{statistics.mean(values):.4f}" if values else "-"
+    values = [r[column] for r in rows if r[column] is not None]
+    return shown(statistics.mean(values) if values else None)
 
 
 def summary(rows: list[dict]) -> str:

@@ -137,11 +137,9 @@ def _rounded_box(x0: float, y0: float, x1: float, y1: float, radius: float) -> n
 
 def render_mask(view: View, width: int, height: int) -> np.ndarray:
     """The car's silhouette as a uint8 mask of 0 (background) and 1 (car)."""
-    mask = np.zeros((height, width), dtype=np.uint8)
+    mask = render_parts_mask(view, width, height)
     for centre, axes in view.wheels:
         cv2.ellipse(mask, centre, axes, 0, 0, 360, 1, thickness=-1)
-    for part in view.parts:
-        part.draw(mask, 1)
     return _fill_body(mask, view)
 
 

@@ -105,9 +105,8 @@ def summarize(scores: pd.DataFrame, options: EvaluationParams) -> tuple[pd.DataF
         coarse_best = max(coarse_columns, key=lambda c: scores[c].mean())
         per_image["dice_coarse"] = scores[coarse_best]
         per_image["dice_thin_coarse"] = scores[coarse_best.replace("coarse@", "coarse_thin@")]
-    per_image[CEILINGS] = scores[CEILINGS]
-    thin_ceilings = [f"{c}_thin" for c in CEILINGS if f"{c}_thin" in scores]
-    per_image[thin_ceilings] = scores[thin_ceilings]
+    ceilings = CEILINGS + [f"{c}_thin" for c in CEILINGS]
+    per_image[ceilings] = scores[ceilings]
     per_angle = per_image.groupby("angle")["dice"].mean()
     metrics = {
         "dice_mean": float(per_image["dice"].mean()),
