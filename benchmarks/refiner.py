@@ -1,0 +1,130 @@
+"""Refiner variants on one trained U-Net: which settings fix the band, without retraining the U-Net.
+
+Usage: python benchmarks/refiner.py --project DIR --raw DIR [--variant epochs=6,dilations=1-1-1-1 ...]
+--project is a project where `kedro run --env quality` has run (its data/06_models/unet.keras,
+data/05_model_input/training_cache and augmentation.json); --raw the folder with its train/ and
+train_masks/ (e.g. DIR/data/01_raw/synthetic-quality). Each variant overrides the quality refinement
+settings (conf/base, then conf/quality): dilations are written 1-2-4-8. For each, the refiner is trained
+on crops of the training photos along the U-Net's band, as the training pipeline draws them (seed 7), and
+scored on the validation photos at full size, as evaluation scores them (flip TTA, the best of its
+thresholds). The U-Net's full-size maps are computed once and kept in 1/65535 steps, so the figures can
+differ from a pipeline run by a few 1e-5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
+from PIL import Image  # noqa: E402
+
+import carvana_unet.model.losses  # noqa: E402,F401  (registers the loss for loading)
+from carvana_unet import augment, imaging  # noqa: E402
+from carvana_unet.cache import read_cache  # noqa: E402
+from carvana_unet.dice import dice  # noqa: E402
+from carvana_unet.input_pipeline import predict_probabilities  # noqa: E402
+from carvana_unet.refine import Refiner  # noqa: E402
+from carvana_unet.refine_training import fit_refiner, sample_crops  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+THRESHOLDS = np.array([0.3, 0.4, 0.5, 0.6, 0.7])
+SCALE = 65535
+
+
+def quality_settings() -> dict:
+    settings = yaml.safe_load((ROOT / "conf/base/parameters_refinement.yml").read_text())["refinement"]
+    settings.update(yaml.safe_load((ROOT / "conf/quality/parameters.yml").read_text())["refinement"])
+    return settings
+
+
+def parse_variant(text: str) -> dict:
+    variant = {}
+    for item in filter(None, text.split(",")):
+        key, value = item.split("=", 1)
+        variant[key] = [int(v) for v in value.split("-")] if key == "dilations" else yaml.safe_load(value)
+    return variant
+
+
+def coarse_maps(model: keras.Model, cache, rows: np.ndarray, shape: tuple[int, int], path: Path) -> np.ndarray:
+    """The U-Net's upscaled probability for each row (flip TTA), memory-mapped on disk as uint16."""
+    maps = np.lib.format.open_memmap(path, "w+", np.uint16, (len(rows), *shape))
+    for i, (_, small) in enumerate(predict_probabilities(model, cache.images, rows, 8, True)):
+        maps[i] = np.round(imaging.to_original_size(small, *shape, "stretch") * SCALE)
+    return maps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--project", type=Path, required=True)
+    parser.add_argument("--raw", type=Path, required=True)
+    parser.add_argument("--variant", action="append", default=None, help="e.g. epochs=12,dilations=1-2-4-8")
+    args = parser.parse_args()
+    variants = args.variant or ["epochs=6,dilations=1-1-1-1", "epochs=12,dilations=1-1-1-1", "epochs=6", "epochs=12"]
+    model = keras.saving.load_model(args.project / "data/06_models/unet.keras", compile=False)
+    cache = read_cache(args.project / "data/05_model_input/training_cache")
+    transform = augment.from_config(
+        yaml.safe_load((args.project / "data/05_model_input/augmentation.json").read_text())
+    )
+    ids = {split: cache.index["image_id"].to_numpy()[cache.rows(split)] for split in ("train", "validation")}
+
+    def photo(image_id: str) -> np.ndarray:
+        return imaging.to_rgb_array(Image.open(args.raw / "train" / f"{image_id}.jpg"))
+
+    def truth(image_id: str) -> np.ndarray:
+        return imaging.to_mask_array(Image.open(args.raw / "train_masks" / f"{image_id}_mask.gif"))
+
+    shape = truth(ids["train"][0]).shape
+    print(
+        f"U-Net {args.project / 'data/06_models/unet.keras'}: {len(ids['train'])} training and "
+        f"{len(ids['validation'])} validation photos {shape[1]}x{shape[0]}",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        maps = {s: coarse_maps(model, cache, cache.rows(s), shape, Path(scratch) / f"{s}.npy") for s in ids}
+        for text in variants:
+            options = {**quality_settings(), **parse_variant(text)}
+            start = time.perf_counter()
+            crops, truths = [], []
+            for k, image_id in enumerate(ids["train"]):
+                rng = np.random.default_rng([options["seed"], k])
+                coarse = maps["train"][k].astype(np.float32) / SCALE
+                for crop, crop_truth in sample_crops(
+                    photo(image_id),
+                    coarse,
+                    truth(image_id),
+                    options["crops_per_image"],
+                    options["crop_size"],
+                    options["band"],
+                    rng,
+                ):
+                    crops.append(crop)
+                    truths.append(crop_truth)
+            augmentation = augment.SeededAugmentation(transform, options["seed"])
+            refiner_model, _ = fit_refiner(np.stack(crops), np.stack(truths), options, augmentation)
+            trained = time.perf_counter() - start
+            refiner = Refiner(refiner_model, options["band"], options["tile"], options["tiles_per_batch"])
+            scores = []
+            for k, image_id in enumerate(ids["validation"]):
+                target = truth(image_id).astype(bool)
+                refined = refiner.refine(photo(image_id), maps["validation"][k].astype(np.float32) / SCALE)
+                scores.append([dice(refined > t, target) for t in THRESHOLDS])
+            scores = np.array(scores)
+            best = int(scores.mean(axis=0).argmax())
+            print(
+                f"  {text:<34} Dice {scores[:, best].mean():.4f} min {scores[:, best].min():.4f} "
+                f"(threshold {THRESHOLDS[best]}), crops and fit {trained / 60:.1f} min",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
