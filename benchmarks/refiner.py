@@ -36,13 +36,13 @@ from carvana_unet.refine import Refiner  # noqa: E402
 from carvana_unet.refine_training import fit_refiner, sample_crops  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-THRESHOLDS = np.array([0.3, 0.4, 0.5, 0.6, 0.7])
 SCALE = 65535
 
 
-def quality_settings() -> dict:
-    settings = yaml.safe_load((ROOT / "conf/base/parameters_refinement.yml").read_text())["refinement"]
-    settings.update(yaml.safe_load((ROOT / "conf/quality/parameters.yml").read_text())["refinement"])
+def quality_settings(section: str) -> dict:
+    """conf/base's `section` with conf/quality's values on top, as `kedro run --env quality` merges them."""
+    settings = yaml.safe_load((ROOT / f"conf/base/parameters_{section}.yml").read_text())[section]
+    settings.update(yaml.safe_load((ROOT / "conf/quality/parameters.yml").read_text()).get(section, {}))
     return settings
 
 
@@ -57,8 +57,8 @@ def parse_variant(text: str) -> dict:
 def coarse_maps(model: keras.Model, cache, rows: np.ndarray, shape: tuple[int, int], path: Path) -> np.ndarray:
     """The U-Net's upscaled probability for each row (flip TTA), memory-mapped on disk as uint16."""
     maps = np.lib.format.open_memmap(path, "w+", np.uint16, (len(rows), *shape))
-    for i, (_, small) in enumerate(predict_probabilities(model, cache.images, rows, 8, True)):
-        maps[i] = np.round(imaging.to_original_size(small, *shape, "stretch") * SCALE)
+    for i, (row, small) in enumerate(predict_probabilities(model, cache.images, rows, 8, True)):
+        maps[i] = np.round(imaging.to_original_size(small, *shape, cache.index["aspect"].iloc[row]) * SCALE)
     return maps
 
 
@@ -69,6 +69,7 @@ def main() -> None:
     parser.add_argument("--variant", action="append", default=None, help="e.g. epochs=12,dilations=1-2-4-8")
     args = parser.parse_args()
     variants = args.variant or ["epochs=6,dilations=1-1-1-1", "epochs=12,dilations=1-1-1-1", "epochs=6", "epochs=12"]
+    settings, thresholds = quality_settings("refinement"), np.array(quality_settings("evaluation")["thresholds"])
     model = keras.saving.load_model(args.project / "data/06_models/unet.keras", compile=False)
     cache = read_cache(args.project / "data/05_model_input/training_cache")
     transform = augment.from_config(
@@ -91,7 +92,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         maps = {s: coarse_maps(model, cache, cache.rows(s), shape, Path(scratch) / f"{s}.npy") for s in ids}
         for text in variants:
-            options = {**quality_settings(), **parse_variant(text)}
+            options = {**settings, **parse_variant(text)}
             start = time.perf_counter()
             crops, truths = [], []
             for k, image_id in enumerate(ids["train"]):
@@ -116,12 +117,12 @@ def main() -> None:
             for k, image_id in enumerate(ids["validation"]):
                 target = truth(image_id).astype(bool)
                 refined = refiner.refine(photo(image_id), maps["validation"][k].astype(np.float32) / SCALE)
-                scores.append([dice(refined > t, target) for t in THRESHOLDS])
+                scores.append([dice(refined > t, target) for t in thresholds])
             scores = np.array(scores)
             best = int(scores.mean(axis=0).argmax())
             print(
                 f"  {text:<34} Dice {scores[:, best].mean():.4f} min {scores[:, best].min():.4f} "
-                f"(threshold {THRESHOLDS[best]}), crops and fit {trained / 60:.1f} min",
+                f"(threshold {thresholds[best]}), crops and fit {trained / 60:.1f} min",
                 flush=True,
             )
 
