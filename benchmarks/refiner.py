@@ -46,11 +46,13 @@ def quality_settings(section: str) -> dict:
     return settings
 
 
-def parse_variant(text: str) -> dict:
+def parse_variant(text: str, settings: dict) -> dict:
+    """`key=value,...`; a list setting's items are joined by '-' (dilations=1-2-4-8)."""
     variant = {}
     for item in filter(None, text.split(",")):
         key, value = item.split("=", 1)
-        variant[key] = [int(v) for v in value.split("-")] if key == "dilations" else yaml.safe_load(value)
+        is_list = isinstance(settings.get(key), list) or key.endswith("dilations")
+        variant[key] = [yaml.safe_load(v) for v in value.split("-")] if is_list else yaml.safe_load(value)
     return variant
 
 
@@ -72,9 +74,7 @@ def main() -> None:
     settings, thresholds = quality_settings("refinement"), np.array(quality_settings("evaluation")["thresholds"])
     model = keras.saving.load_model(args.project / "data/06_models/unet.keras", compile=False)
     cache = read_cache(args.project / "data/05_model_input/training_cache")
-    transform = augment.from_config(
-        yaml.safe_load((args.project / "data/05_model_input/augmentation.json").read_text())
-    )
+    transform_config = yaml.safe_load((args.project / "data/05_model_input/augmentation.json").read_text())
     ids = {split: cache.index["image_id"].to_numpy()[cache.rows(split)] for split in ("train", "validation")}
 
     def photo(image_id: str) -> np.ndarray:
@@ -92,11 +92,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         maps = {s: coarse_maps(model, cache, cache.rows(s), shape, Path(scratch) / f"{s}.npy") for s in ids}
         for text in variants:
-            options = {**settings, **parse_variant(text)}
+            options = {**settings, **parse_variant(text, settings)}
             start = time.perf_counter()
             crops, truths = [], []
-            for k, image_id in enumerate(ids["train"]):
-                rng = np.random.default_rng([options["seed"], k])
+            for k, (row, image_id) in enumerate(zip(cache.rows("train"), ids["train"])):
+                rng = np.random.default_rng([options["seed"], int(row)])  # as the training pipeline seeds it
                 coarse = maps["train"][k].astype(np.float32) / SCALE
                 for crop, crop_truth in sample_crops(
                     photo(image_id),
@@ -109,6 +109,7 @@ def main() -> None:
                 ):
                     crops.append(crop)
                     truths.append(crop_truth)
+            transform = augment.from_config(transform_config)
             augmentation = augment.SeededAugmentation(transform, options["seed"])
             refiner_model, _ = fit_refiner(np.stack(crops), np.stack(truths), options, augmentation)
             trained = time.perf_counter() - start

@@ -9,7 +9,7 @@ import pytest
 from carvana_unet import augment, imaging
 from carvana_unet.dice import dice
 from carvana_unet.refine import Refiner, build_refiner, reach, tile_corners, uncertain, windows
-from carvana_unet.refine_training import fit_refiner, sample_crops
+from carvana_unet.refine_training import CropBatches, fit_refiner, sample_crops
 
 OPTIONS = {"filters": 8, "dilations": [1, 1, 1], "epochs": 12, "batch_size": 16, "learning_rate": 0.003}
 OPTIONS |= {"band": 0.02, "seed": 3}
@@ -118,3 +118,28 @@ def test_crops_centre_on_the_band_and_stay_inside_the_photo():
         assert uncertain(crop[..., 3] / 255.0, 0.02).any()
     with pytest.raises(ValueError, match="crop_size 128 is larger than a 144x96 photo"):
         sample_crops(photo, coarse, truth, 1, 128, 0.02, np.random.default_rng(0))
+
+
+def test_coarse_jitter_fills_concavities_or_drops_thin_parts_the_same_way_every_run():
+    # A car with a notch and an antenna, blurred as the U-Net's upscaled map is.
+    truth = np.zeros((64, 64), np.uint8)
+    truth[20:60, 8:56] = 1
+    truth[20:36, 28:36] = 0  # a notch of backdrop, 8 px wide
+    truth[4:20, 44] = 1  # an antenna, 1 px wide
+    coarse = np.round(cv2.GaussianBlur(truth.astype(np.float32), (0, 0), 1.0) * 255).astype(np.uint8)
+    crops = np.repeat(np.dstack([np.zeros((64, 64, 3), np.uint8), coarse])[None], 40, axis=0)
+    truths = np.repeat(truth[None], 40, axis=0)
+
+    def coarse_maps(jitter: tuple[float, int]) -> np.ndarray:
+        batches = CropBatches(crops, truths, 40, epoch=2, seed=5, band=0.02, margin=0, jitter=jitter)
+        return np.round(batches[0][0][1][..., 0] * 255).astype(np.uint8)
+
+    plain = coarse_maps((0.0, 0))
+    np.testing.assert_array_equal(plain, np.repeat(coarse[None], 40, axis=0))
+    jittered = coarse_maps((0.5, 15))
+    np.testing.assert_array_equal(jittered, coarse_maps((0.5, 15)))  # a pure function of (seed, epoch, crop)
+    changed = (jittered != plain).any(axis=(1, 2))
+    assert 10 < changed.sum() < 30  # about half
+    filled = jittered[:, 24, 32] > coarse[24, 32]  # the notch's middle
+    dropped = jittered[:, 10, 44] < coarse[10, 44]  # the antenna
+    assert filled.any() and dropped.any() and not (filled & dropped).any()

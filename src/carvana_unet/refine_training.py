@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import keras
 import numpy as np
 import pandas as pd
@@ -63,10 +64,12 @@ class CropBatches(keras.utils.PyDataset):
         band: float,
         margin: int,
         augmentation: SeededAugmentation | None = None,
+        jitter: tuple[float, int] = (0.0, 0),
     ):
         super().__init__()
         self.crops, self.truths, self.batch_size = crops, truths, batch_size
         self.epoch, self.band, self.margin, self.augmentation = epoch, band, margin, augmentation
+        self.seed, self.jitter = seed, jitter
         self.order = np.random.default_rng([seed, epoch]).permutation(len(crops))
 
     def __len__(self) -> int:
@@ -81,7 +84,7 @@ class CropBatches(keras.utils.PyDataset):
             if self.augmentation is not None:  # the coarse map and the truth move with the photo
                 photo, labels = self.augmentation(photo, labels, self.epoch, int(row))
             photos.append(photo)
-            coarse.append(labels[..., 0])
+            coarse.append(self.jittered(labels[..., 0], int(row)))
             truths.append(labels[..., 1])
         coarse_map = np.stack(coarse).astype(np.float32) / 255.0
         weights = uncertain(coarse_map, self.band).astype(np.float32)
@@ -94,6 +97,19 @@ class CropBatches(keras.utils.PyDataset):
             np.stack(truths).astype(np.float32)[..., None],
             weights,
         )
+
+    def jittered(self, coarse: np.ndarray, row: int) -> np.ndarray:
+        """The coarse map with, at probability jitter[0], a U-Net-like mistake: concavities filled (a
+        closing) or thin parts lost (an opening) over up to jitter[1] pixels. On its own training photos
+        the U-Net rarely errs that widely, so without it the refiner learns to trust the coarse map."""
+        chance, size = self.jitter
+        rng = np.random.default_rng([self.seed, self.epoch, row, 1])
+        if size < 3 or rng.random() >= chance:
+            return coarse
+        width = 2 * int(rng.integers(1, size // 2 + 1)) + 1  # odd: a centred kernel shifts nothing
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width))
+        operation = cv2.MORPH_CLOSE if rng.random() < 0.5 else cv2.MORPH_OPEN
+        return cv2.morphologyEx(np.ascontiguousarray(coarse), operation, kernel, borderType=cv2.BORDER_REPLICATE)
 
 
 def fit_refiner(
@@ -116,7 +132,15 @@ def fit_refiner(
     # One fit per epoch: each epoch's batches come from its own seed, whatever ran before.
     for epoch in tqdm(range(options["epochs"]), desc="training the refiner", unit="epoch"):
         batches = CropBatches(
-            crops, truths, options["batch_size"], epoch, options["seed"], options["band"], reach(model), augmentation
+            crops,
+            truths,
+            options["batch_size"],
+            epoch,
+            options["seed"],
+            options["band"],
+            reach(model),
+            augmentation,
+            (options.get("coarse_jitter", 0.0), options.get("coarse_jitter_size", 0)),
         )
         logs = model.fit(batches, initial_epoch=epoch, epochs=epoch + 1, verbose=0).history
         records.append({"epoch": epoch, **{name: float(values[-1]) for name, values in logs.items()}})

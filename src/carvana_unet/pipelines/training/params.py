@@ -78,6 +78,8 @@ class RefinementParams(_Strict):
     epochs: int = Field(6, ge=0)
     batch_size: int = Field(32, ge=1)
     learning_rate: float = Field(0.003, gt=0)
+    coarse_jitter: float = Field(0.0, ge=0, le=1)  # chance a crop's coarse map gets a U-Net-like mistake
+    coarse_jitter_size: int = Field(0, ge=0)  # up to this many pixels wide
     seed: int = 7
 
     def refiner(self, model: keras.Model) -> Refiner | None:
