@@ -74,7 +74,9 @@ def main() -> None:
     settings, thresholds = quality_settings("refinement"), np.array(quality_settings("evaluation")["thresholds"])
     model = keras.saving.load_model(args.project / "data/06_models/unet.keras", compile=False)
     cache = read_cache(args.project / "data/05_model_input/training_cache")
-    transform_config = yaml.safe_load((args.project / "data/05_model_input/augmentation.json").read_text())
+    transform = augment.from_config(
+        yaml.safe_load((args.project / "data/05_model_input/augmentation.json").read_text())
+    )
     ids = {split: cache.index["image_id"].to_numpy()[cache.rows(split)] for split in ("train", "validation")}
 
     def photo(image_id: str) -> np.ndarray:
@@ -109,7 +111,6 @@ def main() -> None:
                 ):
                     crops.append(crop)
                     truths.append(crop_truth)
-            transform = augment.from_config(transform_config)
             augmentation = augment.SeededAugmentation(transform, options["seed"])
             refiner_model, _ = fit_refiner(np.stack(crops), np.stack(truths), options, augmentation)
             trained = time.perf_counter() - start
