@@ -8,7 +8,8 @@ settings (conf/base, then conf/quality): dilations are written 1-2-4-8. For each
 on crops of the training photos along the U-Net's band, as the training pipeline draws them (seed 7), and
 scored on the validation photos at full size, as evaluation scores them (flip TTA, the best of its
 thresholds). The U-Net's full-size maps are computed once and kept in 1/65535 steps, so the figures can
-differ from a pipeline run by a few 1e-5.
+differ from a pipeline run by about 1e-4 (seed 7's quality U-Net: 0.9992, min 0.9887, against the
+pipeline's 0.9991, min 0.9885).
 """
 
 from __future__ import annotations
