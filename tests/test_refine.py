@@ -12,7 +12,7 @@ from carvana_unet.refine import Refiner, build_refiner, reach, tile_corners, unc
 from carvana_unet.refine_training import CropBatches, fit_refiner, sample_crops
 
 OPTIONS = {"filters": 8, "dilations": [1, 1, 1], "epochs": 12, "batch_size": 16, "learning_rate": 0.003}
-OPTIONS |= {"band": 0.02, "seed": 3}
+OPTIONS |= {"band": 0.02, "seed": 3, "coarse_jitter": 0.0, "coarse_jitter_size": 0}
 
 
 def studio_photo(seed: int, height: int = 96, width: int = 144) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

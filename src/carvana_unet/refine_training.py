@@ -103,8 +103,10 @@ class CropBatches(keras.utils.PyDataset):
         closing) or thin parts lost (an opening) over up to jitter[1] pixels. On its own training photos
         the U-Net rarely errs that widely, so without it the refiner learns to trust the coarse map."""
         chance, size = self.jitter
+        if size < 3 or chance == 0:
+            return coarse
         rng = np.random.default_rng([self.seed, self.epoch, row, 1])
-        if size < 3 or rng.random() >= chance:
+        if rng.random() >= chance:
             return coarse
         width = 2 * int(rng.integers(1, size // 2 + 1)) + 1  # odd: a centred kernel shifts nothing
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width))
@@ -140,7 +142,7 @@ def fit_refiner(
             options["band"],
             reach(model),
             augmentation,
-            (options.get("coarse_jitter", 0.0), options.get("coarse_jitter_size", 0)),
+            (options["coarse_jitter"], options["coarse_jitter_size"]),
         )
         logs = model.fit(batches, initial_epoch=epoch, epochs=epoch + 1, verbose=0).history
         records.append({"epoch": epoch, **{name: float(values[-1]) for name, values in logs.items()}})
