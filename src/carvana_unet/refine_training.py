@@ -64,7 +64,7 @@ class CropBatches(keras.utils.PyDataset):
         band: float,
         margin: int,
         augmentation: SeededAugmentation | None = None,
-        jitter: tuple[float, int] = (0.0, 0),
+        jitter: tuple[float, int, float] = (0.0, 0, 0.5),
     ):
         super().__init__()
         self.crops, self.truths, self.batch_size = crops, truths, batch_size
@@ -99,10 +99,11 @@ class CropBatches(keras.utils.PyDataset):
         )
 
     def jittered(self, coarse: np.ndarray, row: int) -> np.ndarray:
-        """The coarse map with, at probability jitter[0], a U-Net-like mistake: concavities filled (a
-        closing) or thin parts lost (an opening) over up to jitter[1] pixels. On its own training photos
-        the U-Net rarely errs that widely, so without it the refiner learns to trust the coarse map."""
-        chance, size = self.jitter
+        """The coarse map with, at probability jitter[0], a U-Net-like mistake over up to jitter[1] pixels:
+        thin parts lost (an opening) for a share jitter[2] of them, concavities filled (a closing) for the
+        rest. On its own training photos the U-Net rarely errs that widely, so without it the refiner
+        learns to trust the coarse map."""
+        chance, size, openings = self.jitter
         if size < 3 or chance == 0:
             return coarse
         rng = np.random.default_rng([self.seed, self.epoch, row, 1])
@@ -110,7 +111,7 @@ class CropBatches(keras.utils.PyDataset):
             return coarse
         width = 2 * int(rng.integers(1, size // 2 + 1)) + 1  # odd: a centred kernel shifts nothing
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width))
-        operation = cv2.MORPH_CLOSE if rng.random() < 0.5 else cv2.MORPH_OPEN
+        operation = cv2.MORPH_CLOSE if rng.random() < 1.0 - openings else cv2.MORPH_OPEN
         return cv2.morphologyEx(np.ascontiguousarray(coarse), operation, kernel, borderType=cv2.BORDER_REPLICATE)
 
 
@@ -142,7 +143,7 @@ def fit_refiner(
             options["band"],
             reach(model),
             augmentation,
-            (options["coarse_jitter"], options["coarse_jitter_size"]),
+            (options["coarse_jitter"], options["coarse_jitter_size"], options["coarse_jitter_openings"]),
         )
         logs = model.fit(batches, initial_epoch=epoch, epochs=epoch + 1, verbose=0).history
         records.append({"epoch": epoch, **{name: float(values[-1]) for name, values in logs.items()}})

@@ -80,6 +80,7 @@ class RefinementParams(_Strict):
     learning_rate: float = Field(0.003, gt=0)
     coarse_jitter: float = Field(0.0, ge=0, le=1)  # chance a crop's coarse map gets a U-Net-like mistake
     coarse_jitter_size: int = Field(0, ge=0)  # up to this many pixels wide
+    coarse_jitter_openings: float = Field(0.5, ge=0, le=1)  # the share that loses thin parts, not fills
     seed: int = 7
 
     def refiner(self, model: keras.Model) -> Refiner | None:
