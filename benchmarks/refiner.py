@@ -34,7 +34,7 @@ from carvana_unet.cache import read_cache  # noqa: E402
 from carvana_unet.dice import dice  # noqa: E402
 from carvana_unet.input_pipeline import predict_probabilities  # noqa: E402
 from carvana_unet.refine import Refiner  # noqa: E402
-from carvana_unet.refine_training import fit_refiner, sample_crops  # noqa: E402
+from carvana_unet.refine_training import fit_refiner, photo_crops  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALE = 65535
@@ -52,7 +52,7 @@ def parse_variant(text: str, settings: dict) -> dict:
     variant = {}
     for item in filter(None, text.split(",")):
         key, value = item.split("=", 1)
-        is_list = isinstance(settings.get(key), list) or key.endswith("dilations")
+        is_list = isinstance(settings.get(key), list)
         variant[key] = [yaml.safe_load(v) for v in value.split("-")] if is_list else yaml.safe_load(value)
     return variant
 
@@ -99,17 +99,8 @@ def main() -> None:
             start = time.perf_counter()
             crops, truths = [], []
             for k, (row, image_id) in enumerate(zip(cache.rows("train"), ids["train"])):
-                rng = np.random.default_rng([options["seed"], int(row)])  # as the training pipeline seeds it
                 coarse = maps["train"][k].astype(np.float32) / SCALE
-                for crop, crop_truth in sample_crops(
-                    photo(image_id),
-                    coarse,
-                    truth(image_id),
-                    options["crops_per_image"],
-                    options["crop_size"],
-                    options["band"],
-                    rng,
-                ):
+                for crop, crop_truth in photo_crops(photo(image_id), coarse, truth(image_id), row, options):
                     crops.append(crop)
                     truths.append(crop_truth)
             augmentation = augment.SeededAugmentation(transform, options["seed"])

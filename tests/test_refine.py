@@ -9,7 +9,7 @@ import pytest
 from carvana_unet import augment, imaging
 from carvana_unet.dice import dice
 from carvana_unet.refine import Refiner, build_refiner, reach, tile_corners, uncertain, windows
-from carvana_unet.refine_training import CropBatches, fit_refiner, sample_crops
+from carvana_unet.refine_training import CropBatches, fit_refiner, photo_crops, sample_crops
 
 OPTIONS = {"filters": 8, "dilations": [1, 1, 1], "epochs": 12, "batch_size": 16, "learning_rate": 0.003}
 OPTIONS |= {"band": 0.02, "seed": 3, "coarse_jitter": 0.0, "coarse_jitter_size": 0, "coarse_jitter_openings": 0.5}
@@ -118,6 +118,18 @@ def test_crops_centre_on_the_band_and_stay_inside_the_photo():
         assert uncertain(crop[..., 3] / 255.0, 0.02).any()
     with pytest.raises(ValueError, match="crop_size 128 is larger than a 144x96 photo"):
         sample_crops(photo, coarse, truth, 1, 128, 0.02, np.random.default_rng(0))
+
+
+def test_a_photos_crops_depend_on_its_cache_row_not_on_the_order_it_comes_in():
+    photo, truth, coarse = studio_photo(4)
+    options = OPTIONS | {"crops_per_image": 3, "crop_size": 32}
+    first, again = photo_crops(photo, coarse, truth, 5, options), photo_crops(photo, coarse, truth, 5, options)
+    other = photo_crops(photo, coarse, truth, 6, options)
+    assert len(first) == 3
+    for (a, a_truth), (b, b_truth) in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a_truth, b_truth)
+    assert any(not np.array_equal(a, b) for (a, _), (b, _) in zip(first, other, strict=True))
 
 
 def test_coarse_jitter_fills_concavities_or_drops_thin_parts_the_same_way_every_run():

@@ -47,6 +47,14 @@ def sample_crops(
     return crops
 
 
+def photo_crops(photo: np.ndarray, probabilities: np.ndarray, truth: np.ndarray, row: int, options: dict) -> list[Crop]:
+    """One training photo's crops, as options (the refinement parameters) ask, drawn from (seed, cache row):
+    a photo gives the same crops whichever other photos are drawn beside it."""
+    rng = np.random.default_rng([options["seed"], int(row)])
+    count, size = options["crops_per_image"], options["crop_size"]
+    return sample_crops(photo, probabilities, truth, count, size, options["band"], rng)
+
+
 class CropBatches(keras.utils.PyDataset):
     """One epoch of crop batches: order and augmentation draws a pure function of (seed, epoch, crop).
 

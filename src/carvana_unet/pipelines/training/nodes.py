@@ -20,7 +20,7 @@ from carvana_unet.model.compiled import compile_unet
 from carvana_unet.model.unet import architecture
 from carvana_unet.pipelines.evaluation.params import EvaluationParams
 from carvana_unet.pipelines.training.params import ModelParams, RefinementParams, TrainingParams
-from carvana_unet.refine_training import fit_refiner, sample_crops
+from carvana_unet.refine_training import fit_refiner, photo_crops
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def collect_refinement_crops(
     the true mask; one photo is decoded at a time, so memory does not grow with the dataset.
     """
     rows = cache.rows("train") if options.enabled else np.array([], dtype=np.int64)
-    count, size = options.crops_per_image, options.crop_size
+    count, size, settings = options.crops_per_image, options.crop_size, options.model_dump()
     index = pd.DataFrame(
         {
             "image_id": np.repeat(cache.index["image_id"].to_numpy()[rows], count),
@@ -103,8 +103,7 @@ def collect_refinement_crops(
             photo = imaging.to_rgb_array(train_images[meta.image_id]())
             truth = imaging.to_mask_array(train_masks[image_id_to_mask_key(meta.image_id)]())
             probabilities = imaging.to_original_size(small, *truth.shape, meta.aspect)
-            rng = np.random.default_rng([options.seed, int(row)])
-            yield from sample_crops(photo, probabilities, truth, count, size, options.band, rng)
+            yield from photo_crops(photo, probabilities, truth, row, settings)
 
     return ResizedSamples(index, size, size, stream, channels=4)
 
