@@ -2,8 +2,8 @@
 
 Usage: python benchmarks/predict.py --model data/06_models/unet.keras [--refiner data/06_models/refiner.keras]
                                    [--images 48 --requests 40]
-1. The predict pipeline's own code (read JPEG, resize, predict, [refine,] full-size mask, cut-out, write
-   both PNGs) against bare `model.predict` on pre-resized tensors, in one process, best of alternating
+1. The predict pipeline's own code (read JPEG at full and model size, predict, [refine,] full-size mask,
+   cut-out, write both PNGs) against bare `model.predict` on pre-resized tensors, in one process, best of alternating
    rounds. With --refiner, the refinement stage is on, with conf/base/parameters_refinement.yml's settings.
    Then each step's cost for one photo, and what an all-transparent full-size RGBA PNG costs to encode:
    the floor under any full-size cut-out.
@@ -21,7 +21,6 @@ import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -29,6 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import mlflow.pyfunc  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from carvana_unet import imaging, synthetic  # noqa: E402
 from carvana_unet.model.saving import load_model  # noqa: E402
@@ -53,9 +53,7 @@ def write_photos(folder: Path, count: int, width: int, height: int) -> list[Path
 
 def bare_predict(segmenter: Segmenter, photos: list[Path], batch_size: int) -> float:
     height, width = segmenter.model.input_shape[1:3]
-    tensors = np.stack([imaging.to_model_size(open_photo(p), height, width, "stretch") for p in photos]) / np.float32(
-        255
-    )
+    tensors = np.stack([segmenter.read(p).model_input for p in photos]) / np.float32(255)
     segmenter.model.predict(tensors[:batch_size], verbose=0)  # warm-up
     seconds = []
     for _ in range(3):  # a single pass lasts under a second: best of three
@@ -67,7 +65,7 @@ def bare_predict(segmenter: Segmenter, photos: list[Path], batch_size: int) -> f
 
 def end_to_end(segmenter: Segmenter, photos: list[Path], out: Path, batch_size: int, workers: int) -> float:
     shutil.rmtree(out, ignore_errors=True)
-    loaders = {p.name: partial(open_photo, p) for p in photos}
+    loaders = {p.name: p.read_bytes for p in photos}
     start = time.perf_counter()
     report = write_predictions(out, predict_stream(segmenter, loaders, batch_size, workers), workers)
     assert len(report["written"]) == len(photos), report
@@ -78,19 +76,21 @@ def stage_costs(segmenter: Segmenter, photo_file: Path, batch_size: int, repeats
     """Milliseconds per photo of each step predict takes, one at a time on one thread (the model: its share
     of a batch, on all cores)."""
     height, width = segmenter.model.input_shape[1:3]
-    photo = open_photo(photo_file)
-    small = imaging.to_model_size(photo, height, width, "stretch")
-    batch = np.repeat(small[None].astype(np.float32) / 255, batch_size, axis=0)
+    read = segmenter.read(photo_file)
+    photo = read.pixels
+    batch = np.repeat(read.model_input[None].astype(np.float32) / 255, batch_size, axis=0)
     probability = segmenter.model.predict_on_batch(batch)[0, ..., 0]
-    mask, full = segmenter.masks([photo])[0], photo.shape[:2]
+    mask, full = segmenter.masks([read])[0], photo.shape[:2]
     restored = imaging.to_original_size(probability, *full, "stretch")
 
     def png(pixels: np.ndarray) -> None:
         encode(pixels, ".png")
 
     steps = {
-        "read (JPEG decode)": lambda: open_photo(photo_file),
-        "shrink to model size": lambda: imaging.to_model_size(photo, height, width, "stretch"),
+        "read: full-size decode": lambda: open_photo(photo_file),
+        "read: model input (scaled decode)": lambda: imaging.decode_to_model_size(
+            Image.open(photo_file), height, width, "stretch"
+        ),
         "model": lambda: segmenter.model.predict_on_batch(batch),
         "restore to full size + threshold": lambda: imaging.to_original_size(probability, *full, "stretch") > 0.5,
         "mask PNG": lambda: png(mask * np.uint8(255)),

@@ -184,7 +184,7 @@ def test_predict_writes_masks_cutouts_and_composites_for_any_photo(project, tiny
     model = keras.models.load_model(project / "data/06_models/unet.keras", compile=False)
     threshold = json.loads((project / "data/07_model_output/threshold.json").read_text())["threshold"]
     segmenter = Segmenter(model, threshold, refiner=project_refiner(project))
-    expected = segmenter.masks([open_photo(tmp_path / "photos" / "plain.jpg")])[0]
+    expected = segmenter.masks([segmenter.read(tmp_path / "photos" / "plain.jpg")])[0]
     np.testing.assert_array_equal(np.asarray(Image.open(out / "masks" / "plain.png")) // 255, expected)
     cut, car = np.asarray(Image.open(out / "cutouts" / "plain.png")), expected.astype(bool)
     np.testing.assert_array_equal(cut[car][:, :3], open_photo(tmp_path / "photos" / "plain.jpg")[car])

@@ -1,7 +1,7 @@
 """The trained model with its pre- and post-processing: any photo in, a full-size mask out.
 
 One code path for every door: the predict pipeline, `carvana-unet predict`, and the MLflow
-model that `mlflow models serve` runs all call `Segmenter.masks`.
+model that `mlflow models serve` runs all call `Segmenter.read` and `Segmenter.masks`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,17 @@ from carvana_unet.refine import Refiner
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
 
+EXIF_ORIENTATION = 0x0112
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A photo upright at full size, and the model's input made from it."""
+
+    pixels: np.ndarray
+    model_input: np.ndarray
+
+
 @dataclass(frozen=True)
 class Segmenter:
     """A model and what turns its output into a mask: the aspect handling it was trained with,
@@ -34,18 +45,33 @@ class Segmenter:
     flip_tta: bool = False
     refiner: Refiner | None = None
 
-    def masks(self, photos: list[np.ndarray]) -> list[np.ndarray]:
+    def read(self, source: Path | bytes) -> Photo:
+        """A photo file or its bytes. A JPEG stored upright reaches the model exactly as ingestion made the
+        training photos: decoded a second time, straight to about the model's size (libjpeg's DCT scaling,
+        which costs about what shrinking the full decode would)."""
+        pixels = open_photo(source)
+        height, width = self.model.input_shape[1:3]
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
+            if image.format == "JPEG" and image.getexif().get(EXIF_ORIENTATION, 1) == 1:
+                return Photo(pixels, imaging.decode_to_model_size(image, height, width, self.aspect)[0])
+        return self.photo(pixels)
+
+    def photo(self, pixels: np.ndarray) -> Photo:
+        """A photo held as RGB pixels: the model's input is shrunk from them."""
+        height, width = self.model.input_shape[1:3]
+        return Photo(pixels, imaging.to_model_size(pixels, height, width, self.aspect))
+
+    def masks(self, photos: list[Photo]) -> list[np.ndarray]:
         """0/1 uint8 masks, each at its photo's own size (any size and aspect)."""
         if not photos:
             return []
-        height, width = self.model.input_shape[1:3]
-        batch = np.stack([imaging.to_model_size(p, height, width, self.aspect) for p in photos])
-        probabilities = predict_batch(self.model, batch.astype(np.float32) / 255, self.flip_tta)
+        batch = np.stack([p.model_input for p in photos]).astype(np.float32) / 255
+        probabilities = predict_batch(self.model, batch, self.flip_tta)
         masks = []
         for small, photo in zip(probabilities, photos, strict=True):
-            full_size = imaging.to_original_size(small, *photo.shape[:2], self.aspect)
+            full_size = imaging.to_original_size(small, *photo.pixels.shape[:2], self.aspect)
             if self.refiner is not None:
-                full_size = self.refiner.refine(photo, full_size)
+                full_size = self.refiner.refine(photo.pixels, full_size)
             masks.append((full_size > self.threshold).astype(np.uint8))
         return masks
 
@@ -69,10 +95,10 @@ def cutout(photo: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """RGBA: the car as photographed, the background transparent and black.
 
     Black, not the studio behind it: no viewer shows it, and runs of zeros make the full-size PNG
-    encode about 6x faster and 10x smaller, which is what bounds predict's throughput.
+    encode about 6x faster and 6x smaller.
     """
-    car = mask.astype(np.uint8)
-    return cv2.merge([*cv2.split(cv2.bitwise_and(photo, photo, mask=car)), car * np.uint8(255)])  # 5x numpy's speed
+    opaque = cv2.cvtColor(photo, cv2.COLOR_RGB2RGBA)
+    return cv2.bitwise_and(opaque, opaque, mask=mask.astype(np.uint8))  # 3x OpenCV's split and merge, 7x numpy's
 
 
 def composite(photo: np.ndarray, mask: np.ndarray, background: str) -> np.ndarray:

@@ -35,7 +35,7 @@ from carvana_unet import rle
 from carvana_unet.model.saving import load_model, save_model
 from carvana_unet.predictions import encode
 from carvana_unet.refine import Refiner
-from carvana_unet.segmenter import Segmenter, open_photo
+from carvana_unet.segmenter import Segmenter
 
 SIGNATURE = ModelSignature(
     inputs=Schema([ColSpec("string", "image")]),
@@ -70,6 +70,7 @@ REQUIREMENTS = (
     "pandas",
     "pillow",
     "opencv-python-headless",
+    "isal",
     "albumentations",
 )
 
@@ -127,7 +128,7 @@ class CarvanaSegmenterModel(mlflow.pyfunc.PythonModel):
         photos = []
         for position, text in enumerate(model_input["image"]):
             try:
-                photos.append(open_photo(base64.b64decode(text, validate=True)))
+                photos.append(self._segmenter.read(base64.b64decode(text, validate=True)))
             except (binascii.Error, ValueError, OSError) as error:
                 raise MlflowException(
                     f"image {position} is not a base64-encoded JPEG/PNG/WebP file ({error})", INVALID_PARAMETER_VALUE

@@ -4,33 +4,32 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError
 
 from carvana_unet.predictions import PredictionStream, write_predictions
-from carvana_unet.segmenter import PHOTO_SUFFIXES, find_photos, open_photo
+from carvana_unet.segmenter import PHOTO_SUFFIXES, find_photos
 
 
-class PhotoFolder(AbstractDataset[None, dict[str, Callable[[], np.ndarray]]]):
-    """One photo, or every JPEG/PNG/WebP in a folder: a lazy loader of RGB pixels per file name."""
+class PhotoFolder(AbstractDataset[None, dict[str, Callable[[], bytes]]]):
+    """One photo, or every JPEG/PNG/WebP in a folder: a lazy loader of the file's bytes per file name
+    (the segmenter decodes them: a JPEG twice, at full size and straight to the model's size)."""
 
     def __init__(self, path: str, metadata: dict[str, Any] | None = None):
         self._path = Path(path)
         self.metadata = metadata
 
-    def load(self) -> dict[str, Callable[[], np.ndarray]]:
+    def load(self) -> dict[str, Callable[[], bytes]]:
         try:
             photos = find_photos(self._path)
         except FileNotFoundError as error:
             raise DatasetError(f"{error}: pass the photos with --params predict.input_dir=PATH") from None
         if not photos:
             raise DatasetError(f"no photos ({', '.join(PHOTO_SUFFIXES)}) in {self._path}")
-        return {p.name: partial(open_photo, p) for p in photos}
+        return {p.name: p.read_bytes for p in photos}
 
     def save(self, data: None) -> None:
         raise DatasetError("PhotoFolder is read-only: it is the photos to predict on")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import keras
-import numpy as np
 
 from carvana_unet.pipelines.ingestion.params import IngestionParams
 from carvana_unet.pipelines.predict.params import PredictParams
@@ -18,7 +17,7 @@ def predict_photos(
     model: keras.Model,
     refiner_model: keras.Model,
     threshold: dict[str, float],
-    photos: dict[str, Callable[[], np.ndarray]],
+    photos: dict[str, Callable[[], bytes]],
     ingestion: IngestionParams,
     refinement: RefinementParams,
     options: PredictParams,
