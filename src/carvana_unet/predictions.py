@@ -58,12 +58,21 @@ def predict_stream(
         except Exception as error:  # noqa: BLE001 - any decoder failure: report it and go on
             return Prediction(name, error=f"unreadable photo ({error})")
 
+    def predicted(loaded: Iterator[Prediction]) -> Iterator[tuple[Prediction, np.ndarray | None]]:
+        while batch := list(islice(loaded, batch_size)):
+            maps = iter(segmenter.probabilities([p.photo for p in batch if p.error is None]))
+            for item in batch:
+                yield item, (None if item.error else next(maps))
+
+    def finish(pair: tuple[Prediction, np.ndarray | None]) -> Prediction:
+        item, probabilities = pair
+        return item if item.error else Prediction(item.name, item.photo, segmenter.mask(item.photo, probabilities))
+
     def produce(done: set[str]) -> Iterator[Prediction]:
         loaded = bounded_map(load, [n for n in names if n not in done], workers, window=2 * batch_size)
-        while batch := list(islice(loaded, batch_size)):
-            masks = iter(segmenter.masks([p.photo for p in batch if p.error is None]))
-            for item in batch:
-                yield item if item.error else Prediction(item.name, item.photo, next(masks))
+        # Upscaling and the refiner (a Keras model, called from one thread) work on one batch while the
+        # U-Net predicts the next, as in the submission.
+        yield from bounded_map(finish, predicted(loaded), 1, window=batch_size)
 
     return PredictionStream(names, produce, background)
 

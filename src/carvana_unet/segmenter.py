@@ -63,17 +63,21 @@ class Segmenter:
 
     def masks(self, photos: list[Photo]) -> list[np.ndarray]:
         """0/1 uint8 masks, each at its photo's own size (any size and aspect)."""
+        return [self.mask(photo, small) for photo, small in zip(photos, self.probabilities(photos), strict=True)]
+
+    def probabilities(self, photos: list[Photo]) -> np.ndarray:
+        """The U-Net's probability maps at its input size, for a batch of photos."""
         if not photos:
-            return []
+            return np.zeros((0, *self.model.input_shape[1:3]), np.float32)
         batch = np.stack([p.model_input for p in photos]).astype(np.float32) / 255
-        probabilities = predict_batch(self.model, batch, self.flip_tta)
-        masks = []
-        for small, photo in zip(probabilities, photos, strict=True):
-            full_size = imaging.to_original_size(small, *photo.pixels.shape[:2], self.aspect)
-            if self.refiner is not None:
-                full_size = self.refiner.refine(photo.pixels, full_size)
-            masks.append((full_size > self.threshold).astype(np.uint8))
-        return masks
+        return predict_batch(self.model, batch, self.flip_tta)
+
+    def mask(self, photo: Photo, probabilities: np.ndarray) -> np.ndarray:
+        """One photo's 0/1 uint8 mask at its own size: its map upscaled, refined when on, thresholded."""
+        full_size = imaging.to_original_size(probabilities, *photo.pixels.shape[:2], self.aspect)
+        if self.refiner is not None:
+            full_size = self.refiner.refine(photo.pixels, full_size)
+        return (full_size > self.threshold).astype(np.uint8)
 
 
 def open_photo(source: Path | bytes) -> np.ndarray:
