@@ -110,12 +110,12 @@ def stage_costs(segmenter: Segmenter, photo_file: Path, batch_size: int, repeats
 
 
 def print_costs(costs: dict[str, float]) -> None:
-    floor = costs.pop(FLOOR)
+    steps = {name: ms for name, ms in costs.items() if name != FLOOR}
     print("  where a photo's time goes, ms on one thread (the model: on all cores, per image of a batch):")
-    for name, ms in costs.items():
+    for name, ms in steps.items():
         print(f"    {name:<34} {ms:7.1f}")
-    print(f"    {'all but the model':<34} {sum(costs.values()) - costs['model']:7.1f}")
-    print(f"    {'(an all-transparent RGBA PNG)':<34} {floor:7.1f}  the least a full-size cut-out costs")
+    print(f"    {'all but the model':<34} {sum(steps.values()) - steps['model']:7.1f}")
+    print(f"    {'(an all-transparent RGBA PNG)':<34} {costs[FLOOR]:7.1f}  the least a full-size cut-out costs")
 
 
 def timed_request(url: str, body: bytes) -> float:

@@ -9,7 +9,7 @@ import pytest
 from carvana_unet import augment, imaging
 from carvana_unet.dice import dice
 from carvana_unet.refine import Refiner, build_refiner, reach, tile_corners, uncertain, windows
-from carvana_unet.refine_training import CropBatches, fit_refiner, photo_crops, sample_crops
+from carvana_unet.refine_training import CoarseJitter, CropBatches, fit_refiner, photo_crops, sample_crops
 
 OPTIONS = {"filters": 8, "dilations": [1, 1, 1], "epochs": 12, "batch_size": 16, "learning_rate": 0.003}
 OPTIONS |= {"band": 0.02, "seed": 3, "coarse_jitter": 0.0, "coarse_jitter_size": 0, "coarse_jitter_openings": 0.5}
@@ -142,21 +142,22 @@ def test_coarse_jitter_fills_concavities_or_drops_thin_parts_the_same_way_every_
     crops = np.repeat(np.dstack([np.zeros((64, 64, 3), np.uint8), coarse])[None], 40, axis=0)
     truths = np.repeat(truth[None], 40, axis=0)
 
-    def coarse_maps(jitter: tuple[float, int, float]) -> np.ndarray:
+    def coarse_maps(jitter: CoarseJitter) -> np.ndarray:
         batches = CropBatches(crops, truths, 40, epoch=2, seed=5, band=0.02, margin=0, jitter=jitter)
         return np.round(batches[0][0][1][..., 0] * 255).astype(np.uint8)
 
-    plain = coarse_maps((0.0, 0, 0.5))
+    plain = coarse_maps(CoarseJitter())
     np.testing.assert_array_equal(plain, np.repeat(coarse[None], 40, axis=0))
-    jittered = coarse_maps((0.5, 15, 0.5))
-    np.testing.assert_array_equal(jittered, coarse_maps((0.5, 15, 0.5)))  # a pure function of (seed, epoch, crop)
+    jittered = coarse_maps(CoarseJitter(0.5, 15, 0.5))
+    # A pure function of (seed, epoch, crop):
+    np.testing.assert_array_equal(jittered, coarse_maps(CoarseJitter(0.5, 15, 0.5)))
     changed = (jittered != plain).any(axis=(1, 2))
     assert 10 < changed.sum() < 30  # about half
     filled = jittered[:, 24, 32] > coarse[24, 32]  # the notch's middle
     dropped = jittered[:, 10, 44] < coarse[10, 44]  # the antenna
     assert filled.any() and dropped.any() and not (filled & dropped).any()
     # With no openings the same crops are jittered, each a closing: the mixed run's closings and more.
-    closings_only = coarse_maps((0.5, 15, 0.0))
+    closings_only = coarse_maps(CoarseJitter(0.5, 15, 0.0))
     np.testing.assert_array_equal((closings_only != plain).any(axis=(1, 2)), changed)
     filled_only = closings_only[:, 24, 32] > coarse[24, 32]
     assert (filled_only >= filled).all() and filled_only.sum() > filled.sum()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import cv2
 import keras
@@ -55,6 +56,17 @@ def photo_crops(photo: np.ndarray, probabilities: np.ndarray, truth: np.ndarray,
     return sample_crops(photo, probabilities, truth, count, size, options["band"], rng)
 
 
+class CoarseJitter(NamedTuple):
+    """U-Net-like mistakes put into training crops' coarse maps: how often, how wide, which kind."""
+
+    chance: float = 0.0  # of a crop's map getting one
+    size: int = 0  # the widest, in pixels (under 3: none)
+    openings: float = 0.5  # the share that drop thin parts; the rest fill concavities (closings)
+
+
+NO_JITTER = CoarseJitter()
+
+
 class CropBatches(keras.utils.PyDataset):
     """One epoch of crop batches: order and augmentation draws a pure function of (seed, epoch, crop).
 
@@ -72,7 +84,7 @@ class CropBatches(keras.utils.PyDataset):
         band: float,
         margin: int,
         augmentation: SeededAugmentation | None = None,
-        jitter: tuple[float, int, float] = (0.0, 0, 0.5),
+        jitter: CoarseJitter = NO_JITTER,
     ):
         super().__init__()
         self.crops, self.truths, self.batch_size = crops, truths, batch_size
@@ -107,9 +119,9 @@ class CropBatches(keras.utils.PyDataset):
         )
 
     def jittered(self, coarse: np.ndarray, row: int) -> np.ndarray:
-        """The coarse map with, at probability jitter[0], a U-Net-like mistake over up to jitter[1] pixels:
-        thin parts lost (an opening) for a share jitter[2] of them, concavities filled (a closing) for the
-        rest. On its own training photos the U-Net rarely errs that widely, so without it the refiner
+        """The coarse map with, at probability jitter.chance, a U-Net-like mistake over up to jitter.size
+        pixels: thin parts lost (an opening) for a share jitter.openings of them, concavities filled (a
+        closing) for the rest. On its own training photos the U-Net rarely errs that widely, so without it the refiner
         learns to trust the coarse map."""
         chance, size, openings = self.jitter
         if size < 3 or chance == 0:
@@ -151,7 +163,7 @@ def fit_refiner(
             options["band"],
             reach(model),
             augmentation,
-            (options["coarse_jitter"], options["coarse_jitter_size"], options["coarse_jitter_openings"]),
+            CoarseJitter(options["coarse_jitter"], options["coarse_jitter_size"], options["coarse_jitter_openings"]),
         )
         logs = model.fit(batches, initial_epoch=epoch, epochs=epoch + 1, verbose=0).history
         records.append({"epoch": epoch, **{name: float(values[-1]) for name, values in logs.items()}})
