@@ -16,7 +16,8 @@ R = TypeVar("R")
 
 
 def to_rgb_array(image: Image.Image) -> np.ndarray:
-    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    """RGB uint8 pixels; an RGB image is not converted, which would copy it whole first."""
+    return np.asarray(image if image.mode == "RGB" else image.convert("RGB"), dtype=np.uint8)
 
 
 def decode_to_model_size(

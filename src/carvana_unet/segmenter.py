@@ -87,12 +87,15 @@ def open_photo(source: Path | bytes) -> np.ndarray:
     scaled to 8 bits rather than clipped, which would turn it white.
     """
     with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as opened:
-        image = ImageOps.exif_transpose(opened)
+        # exif_transpose and convert copy the image even when there is nothing to do: two full-size copies,
+        # which cost about as much as decoding the JPEG.
+        upright = opened.getexif().get(EXIF_ORIENTATION, 1) == 1
+        image = opened if upright else ImageOps.exif_transpose(opened)
         if image.mode.startswith("I"):  # 16- or 32-bit greyscale
             grey = np.asarray(image, dtype=np.float64)
             top = 65535.0 if grey.max() > 255 else 255.0
             return np.repeat((grey / top * 255).round().astype(np.uint8)[..., None], 3, axis=2)
-        return np.asarray(image.convert("RGB"), dtype=np.uint8)
+        return imaging.to_rgb_array(image)
 
 
 def cutout(photo: np.ndarray, mask: np.ndarray) -> np.ndarray:
