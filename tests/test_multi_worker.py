@@ -17,8 +17,11 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pytest
+from kedro.framework.cli.utils import _split_params  # what `kedro run --params` calls
 from kedro_project import dotted, make_project, run, tiny_params
 from multi_worker_job import tf_config, train
+
+from carvana_unet.__main__ import nested_params
 
 HERE = Path(__file__).parent
 TOLERANCE = 2e-3  # weights of magnitude ~1 after 3 epochs: all-reduced sums differ in the last bits
@@ -125,3 +128,8 @@ def files_and_dates(folder: Path) -> dict[str, tuple[int, int]]:
         for p in folder.rglob("*")
         if p.is_file() and p.name != "info.log"
     }
+
+
+@pytest.mark.parametrize("text", ["training.learning_rate=1e-3,ingestion.aspect=pad", "a.b.c=true, d=null,e=0.5"])
+def test_a_worker_reads_params_as_the_chiefs_kedro_run_does(text):
+    assert nested_params(text) == _split_params(None, None, text)

@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
 from kedro.framework.cli.utils import find_run_command
 from kedro.framework.project import configure_project
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
+from omegaconf import OmegaConf
 
 PACKAGE = Path(__file__).parent.name
 
@@ -65,16 +65,12 @@ def worker(argv: list[str]) -> int:
 
 
 def nested_params(text: str) -> dict[str, Any]:
-    """`a.b=1,c=x` as kedro run's --params reads it: {"a": {"b": 1}, "c": "x"}."""
-    params: dict[str, Any] = {}
-    for item in filter(None, text.split(",")):
-        key, _, value = item.partition("=")
-        *parents, leaf = key.strip().split(".")
-        target = params
-        for parent in parents:
-            target = target.setdefault(parent, {})
-        target[leaf] = yaml.safe_load(value)
-    return params
+    """`a.b=1,c=x` read as kedro run's --params reads it, with OmegaConf's dot list: {"a": {"b": 1}, "c": "x"}.
+
+    The same parser, not a look-alike: YAML alone reads `1e-3` as a string, where the chief gets 0.001.
+    """
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    return OmegaConf.to_container(OmegaConf.from_dotlist(items))
 
 
 def main(*args: Any, **kwargs: Any) -> Any:
