@@ -1,10 +1,11 @@
 """Predict throughput on full-size photos vs bare `model.predict`, and the served endpoint's latency.
 
 Usage: python benchmarks/predict.py --model data/06_models/unet.keras [--refiner data/06_models/refiner.keras]
-                                   [--images 48 --requests 40]
+                                   [--images 48 --requests 40] [--masks-only]
 1. The predict pipeline's own code (read JPEG at full and model size, predict, [refine,] full-size mask,
-   cut-out, write both PNGs) against bare `model.predict` on pre-resized tensors, in one process, best of alternating
-   rounds. With --refiner, the refinement stage is on, with conf/base/parameters_refinement.yml's settings.
+   cut-out, write both PNGs) against bare `model.predict` on pre-resized tensors, in one process, best of
+   alternating rounds. With --refiner, the refinement stage is on, with conf/base/parameters_refinement.yml's
+   settings; with --masks-only, predict writes masks only (`predict.cutouts: false`).
    Then each step's cost for one photo, and what an all-transparent full-size RGBA PNG costs to encode:
    the floor under any full-size cut-out.
 2. `mlflow models serve` on 127.0.0.1 with the same model: latency p50/p95 of one full-size JPEG, one
@@ -63,11 +64,14 @@ def bare_predict(segmenter: Segmenter, photos: list[Path], batch_size: int) -> f
     return len(photos) / min(seconds)
 
 
-def end_to_end(segmenter: Segmenter, photos: list[Path], out: Path, batch_size: int, workers: int) -> float:
+def end_to_end(
+    segmenter: Segmenter, photos: list[Path], out: Path, batch_size: int, workers: int, cutouts: bool
+) -> float:
     shutil.rmtree(out, ignore_errors=True)
     loaders = {p.name: p.read_bytes for p in photos}
     start = time.perf_counter()
-    report = write_predictions(out, predict_stream(segmenter, loaders, batch_size, workers), workers)
+    stream = predict_stream(segmenter, loaders, batch_size, workers, cutouts=cutouts)
+    report = write_predictions(out, stream, workers)
     assert len(report["written"]) == len(photos), report
     return len(photos) / (time.perf_counter() - start)
 
@@ -130,6 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--refiner", type=Path, help="the refiner's .keras file: refinement on")
+    parser.add_argument("--masks-only", action="store_true", help="predict with cutouts: false")
     parser.add_argument("--images", type=int, default=48)
     parser.add_argument("--width", type=int, default=1918)
     parser.add_argument("--height", type=int, default=1280)
@@ -148,7 +153,9 @@ def main() -> None:
         bare, full = [], []
         for _ in range(args.rounds):
             bare.append(bare_predict(segmenter, photos, args.batch_size))
-            full.append(end_to_end(segmenter, photos, scratch / "out", args.batch_size, args.workers))
+            full.append(
+                end_to_end(segmenter, photos, scratch / "out", args.batch_size, args.workers, not args.masks_only)
+            )
         height, width = model.input_shape[1:3]
         print(
             f"{len(photos)} photos {args.width}x{args.height}, model input {width}x{height}, batch "
@@ -156,7 +163,8 @@ def main() -> None:
         )
         print(f"  bare model.predict on pre-resized tensors          {max(bare):7.2f} img/s")
         refined = ", refine" if refiner else ""
-        print(f"  predict: read, predict{refined}, full-size mask + cut-out, write {max(full):7.2f} img/s")
+        written = "full-size mask" if args.masks_only else "full-size mask + cut-out"
+        print(f"  predict: read, predict{refined}, {written}, write {max(full):7.2f} img/s")
         print(f"  predict / bare = {max(full) / max(bare):.2f} (target >= 0.6)")
         print_costs(stage_costs(segmenter, photos[0], args.batch_size))
 

@@ -196,13 +196,13 @@ def test_predict_writes_masks_cutouts_and_composites_for_any_photo(project, tiny
     assert len(json.loads((out / "report.json").read_text())["skipped"]) == 8
 
 
-def test_predict_command_line_gives_the_pipeline_masks(project, tiny_raw_template, tmp_path):
+def test_predict_command_line_gives_the_pipeline_masks_and_can_skip_cutouts(project, tiny_raw_template, tmp_path):
     photos = tmp_path / "photos"
     photo_zoo(tiny_raw_template, photos)
     run(project, "predict", tiny_params(tiny_raw_template, predict={"input_dir": photos, "output_dir": tmp_path / "a"}))
     command = Path(sys.executable).with_name("carvana-unet")
     subprocess.run(
-        [str(command), "predict", str(photos / "plain.jpg"), str(tmp_path / "b")],
+        [str(command), "predict", str(photos / "plain.jpg"), str(tmp_path / "b"), "--masks-only"],
         cwd=project,
         check=True,
         capture_output=True,
@@ -210,6 +210,7 @@ def test_predict_command_line_gives_the_pipeline_masks(project, tiny_raw_templat
     assert (tmp_path / "b" / "masks" / "plain.png").read_bytes() == (
         tmp_path / "a" / "masks" / "plain.png"
     ).read_bytes()
+    assert not (tmp_path / "b" / "cutouts").exists() and (tmp_path / "a" / "cutouts" / "plain.png").exists()
 
 
 def registered_version(project: Path):

@@ -48,3 +48,11 @@ def test_a_turned_jpeg_or_a_png_is_shrunk_from_its_upright_pixels(segmenter):
         assert photo.pixels.shape == upright
         np.testing.assert_array_equal(photo.model_input, segmenter.photo(photo.pixels).model_input)
         assert segmenter.masks([photo])[0].shape == upright[:2]
+
+
+def test_masks_only_never_decodes_a_jpeg_at_full_size_and_gives_the_same_mask(segmenter):
+    data = photo_bytes("JPEG", quality=90)
+    lean, full = segmenter.read(data, pixels=False), segmenter.read(data)
+    assert lean.pixels is None and lean.size == full.size == (8 * HEIGHT, 8 * WIDTH)
+    np.testing.assert_array_equal(lean.model_input, full.model_input)
+    np.testing.assert_array_equal(segmenter.masks([lean])[0], segmenter.masks([full])[0])

@@ -1,7 +1,7 @@
 """Run the project as a package: ``python -m carvana_unet`` (or ``carvana-unet``).
 
-``carvana-unet predict PHOTOS OUT [--background COLOUR_OR_IMAGE]`` runs the predict pipeline on one
-photo or a folder; ``carvana-unet worker [--env E] [--params P]`` is one non-chief worker of
+``carvana-unet predict PHOTOS OUT [--background COLOUR_OR_IMAGE] [--masks-only]`` runs the predict
+pipeline on one photo or a folder; ``carvana-unet worker [--env E] [--params P]`` is one non-chief worker of
 multi-worker training; anything else is passed to ``kedro run``.
 """
 
@@ -25,12 +25,15 @@ def predict(argv: list[str]) -> int:
     parser.add_argument("photos", type=Path, help="one photo or a folder of JPEG/PNG/WebP photos")
     parser.add_argument("out", type=Path, help="writes masks/, cutouts/ (and composites/) and report.json here")
     parser.add_argument("--background", help="a colour ('white', '#00b140') or an image file: also write composites")
+    parser.add_argument("--masks-only", action="store_true", help="no cut-outs: faster, as nothing else needs them")
     parser.add_argument("--env", default=None, help="the Kedro environment whose model and settings to use")
     parser.add_argument("--project", type=Path, default=Path.cwd(), help="the project folder (default: here)")
     args = parser.parse_args(argv)
     options: dict[str, Any] = {"input_dir": str(args.photos.resolve()), "output_dir": str(args.out.resolve())}
     if args.background:
         options["background"] = args.background
+    if args.masks_only:
+        options["cutouts"] = False
     bootstrap_project(args.project)
     with KedroSession.create(args.project, env=args.env, runtime_params={"predict": options}) as session:
         session.run(pipeline_names=["predict"])

@@ -1,7 +1,7 @@
 """Masks, cut-outs and composites for a folder of photos: streamed, written atomically, resumable.
 
 For each photo `<stem>.<ext>`: `masks/<stem>.png` (0/255, the photo's size), `cutouts/<stem>.png`
-(RGBA, background transparent) and, with a background, `composites/<stem>.jpg`. `report.json`
+(RGBA, background transparent; unless masks only) and, with a background, `composites/<stem>.jpg`. `report.json`
 lists what was written, skipped (finished earlier) and failed (with the reason).
 """
 
@@ -40,6 +40,7 @@ class PredictionStream:
     names: list[str]
     produce: Callable[[set[str]], Iterator[Prediction]]
     background: str | None = None
+    cutouts: bool = True
 
 
 def predict_stream(
@@ -48,13 +49,14 @@ def predict_stream(
     batch_size: int,
     workers: int,
     background: str | None = None,
+    cutouts: bool = True,
 ) -> PredictionStream:
     """Reading (and shrinking) runs ahead in threads, the model predicts batch by batch; nothing runs until written."""
     names = sorted(photos)
 
     def load(name: str) -> Prediction:
         try:
-            return Prediction(name, segmenter.read(photos[name]()))
+            return Prediction(name, segmenter.read(photos[name](), pixels=cutouts or background is not None))
         except Exception as error:  # noqa: BLE001 - any decoder failure: report it and go on
             return Prediction(name, error=f"unreadable photo ({error})")
 
@@ -74,12 +76,14 @@ def predict_stream(
         # U-Net predicts the next, as in the submission.
         yield from bounded_map(finish, predicted(loaded), 1, window=batch_size)
 
-    return PredictionStream(names, produce, background)
+    return PredictionStream(names, produce, background, cutouts)
 
 
-def output_paths(out_dir: Path, name: str, background: str | None) -> dict[str, Path]:
+def output_paths(out_dir: Path, name: str, background: str | None, cutouts: bool = True) -> dict[str, Path]:
     stem = Path(name).stem
-    paths = {"mask": out_dir / "masks" / f"{stem}.png", "cutout": out_dir / "cutouts" / f"{stem}.png"}
+    paths = {"mask": out_dir / "masks" / f"{stem}.png"}
+    if cutouts:
+        paths["cutout"] = out_dir / "cutouts" / f"{stem}.png"
     if background:
         paths["composite"] = out_dir / "composites" / f"{stem}.jpg"
     return paths
@@ -107,15 +111,20 @@ def _save_atomically(pixels: np.ndarray, path: Path) -> None:
 
 def write_predictions(out_dir: Path, stream: PredictionStream, workers: int = 2) -> dict:
     """Write every photo's outputs, skipping photos whose outputs all exist; returns the report."""
-    done = {n for n in stream.names if all(p.exists() for p in output_paths(out_dir, n, stream.background).values())}
-    for folder in {p.parent for p in output_paths(out_dir, "x", stream.background).values()}:
+
+    def paths_of(name: str) -> dict[str, Path]:
+        return output_paths(out_dir, name, stream.background, stream.cutouts)
+
+    done = {n for n in stream.names if all(p.exists() for p in paths_of(n).values())}
+    for folder in {p.parent for p in paths_of("x").values()}:
         folder.mkdir(parents=True, exist_ok=True)
 
     def write(item: Prediction) -> Prediction:
         if item.error is None:
-            paths = output_paths(out_dir, item.name, stream.background)
+            paths = paths_of(item.name)
             _save_atomically(item.mask * np.uint8(255), paths["mask"])
-            _save_atomically(cutout(item.photo.pixels, item.mask), paths["cutout"])
+            if stream.cutouts:
+                _save_atomically(cutout(item.photo.pixels, item.mask), paths["cutout"])
             if stream.background:
                 _save_atomically(composite(item.photo.pixels, item.mask, stream.background), paths["composite"])
         return Prediction(item.name, error=item.error)  # let the pixels go

@@ -27,10 +27,11 @@ EXIF_ORIENTATION = 0x0112
 
 @dataclass(frozen=True)
 class Photo:
-    """A photo upright at full size, and the model's input made from it."""
+    """A photo's upright (height, width), the model's input made from it and, when needed, its full-size pixels."""
 
-    pixels: np.ndarray
+    size: tuple[int, int]
     model_input: np.ndarray
+    pixels: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -45,21 +46,24 @@ class Segmenter:
     flip_tta: bool = False
     refiner: Refiner | None = None
 
-    def read(self, source: Path | bytes) -> Photo:
+    def read(self, source: Path | bytes, pixels: bool = True) -> Photo:
         """A photo file or its bytes. A JPEG stored upright reaches the model exactly as ingestion made the
-        training photos: decoded a second time, straight to about the model's size (libjpeg's DCT scaling,
-        which costs about what shrinking the full decode would)."""
-        pixels = open_photo(source)
+        training photos: decoded straight to about the model's size (libjpeg's DCT scaling, which costs
+        about what shrinking the full decode would). Its full-size pixels are decoded only when asked
+        for or when the refiner needs them."""
         height, width = self.model.input_shape[1:3]
         with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
             if image.format == "JPEG" and image.getexif().get(EXIF_ORIENTATION, 1) == 1:
-                return Photo(pixels, imaging.decode_to_model_size(image, height, width, self.aspect)[0])
-        return self.photo(pixels)
+                small, size = imaging.decode_to_model_size(image, height, width, self.aspect)
+                full = open_photo(source) if pixels or self.refiner is not None else None
+                return Photo(size, small, full)
+        return self.photo(open_photo(source))
 
     def photo(self, pixels: np.ndarray) -> Photo:
         """A photo held as RGB pixels: the model's input is shrunk from them."""
         height, width = self.model.input_shape[1:3]
-        return Photo(pixels, imaging.to_model_size(pixels, height, width, self.aspect))
+        small = imaging.to_model_size(pixels, height, width, self.aspect)
+        return Photo(pixels.shape[:2], small, pixels)
 
     def masks(self, photos: list[Photo]) -> list[np.ndarray]:
         """0/1 uint8 masks, each at its photo's own size (any size and aspect)."""
@@ -74,7 +78,7 @@ class Segmenter:
 
     def mask(self, photo: Photo, probabilities: np.ndarray) -> np.ndarray:
         """One photo's 0/1 uint8 mask at its own size: its map upscaled, refined when on, thresholded."""
-        full_size = imaging.to_original_size(probabilities, *photo.pixels.shape[:2], self.aspect)
+        full_size = imaging.to_original_size(probabilities, *photo.size, self.aspect)
         if self.refiner is not None:
             full_size = self.refiner.refine(photo.pixels, full_size)
         return (full_size > self.threshold).astype(np.uint8)

@@ -128,7 +128,7 @@ class CarvanaSegmenterModel(mlflow.pyfunc.PythonModel):
         photos = []
         for position, text in enumerate(model_input["image"]):
             try:
-                photos.append(self._segmenter.read(base64.b64decode(text, validate=True)))
+                photos.append(self._segmenter.read(base64.b64decode(text, validate=True), pixels=False))
             except (binascii.Error, ValueError, OSError) as error:
                 raise MlflowException(
                     f"image {position} is not a base64-encoded JPEG/PNG/WebP file ({error})", INVALID_PARAMETER_VALUE

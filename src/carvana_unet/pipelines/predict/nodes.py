@@ -25,4 +25,4 @@ def predict_photos(
     """A lazy stream of masks that the predictions dataset writes as they come."""
     refiner = refinement.refiner(refiner_model)
     segmenter = Segmenter(model, threshold["threshold"], ingestion.aspect, options.flip_tta, refiner)
-    return predict_stream(segmenter, photos, options.batch_size, options.workers, options.background)
+    return predict_stream(segmenter, photos, options.batch_size, options.workers, options.background, options.cutouts)
