@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/predict.py --model data/06_models/unet.keras [--refiner data/06_models/refiner.keras]
                                    [--images 48 --requests 40] [--masks-only]
-1. The predict pipeline's own code (read JPEG at full and model size, predict, [refine,] full-size mask,
+1. The predict pipeline's own code (decode the JPEG, shrink it, predict, [refine,] full-size mask,
    cut-out, write both PNGs) against bare `model.predict` on pre-resized tensors, in one process, best of
    alternating rounds. With --refiner, the refinement stage is on, with conf/base/parameters_refinement.yml's
    settings; with --masks-only, predict writes masks only (`predict.cutouts: false`).
@@ -29,7 +29,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import mlflow.pyfunc  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
-from PIL import Image  # noqa: E402
 
 from carvana_unet import imaging, synthetic  # noqa: E402
 from carvana_unet.model.saving import load_model  # noqa: E402
@@ -91,10 +90,8 @@ def stage_costs(segmenter: Segmenter, photo_file: Path, batch_size: int, repeats
         encode(pixels, ".png")
 
     steps = {
-        "read: full-size decode": lambda: open_photo(photo_file),
-        "read: model input (scaled decode)": lambda: imaging.decode_to_model_size(
-            Image.open(photo_file), height, width, "stretch"
-        ),
+        "read: decode": lambda: open_photo(photo_file),
+        "read: shrink to the model's input": lambda: imaging.to_model_size(photo, height, width, "stretch"),
         "model": lambda: segmenter.model.predict_on_batch(batch),
         "restore to full size + threshold": lambda: imaging.to_original_size(probability, *full, "stretch") > 0.5,
         "mask PNG": lambda: png(mask * np.uint8(255)),

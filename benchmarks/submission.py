@@ -15,7 +15,6 @@ import argparse
 import os
 import tempfile
 import time
-from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
@@ -25,10 +24,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
-from PIL import Image  # noqa: E402
 
 import carvana_unet.model.losses  # noqa: E402,F401  (registers the loss for loading)
 from carvana_unet import imaging, rle, synthetic  # noqa: E402
+from carvana_unet.datasets import RawImageFolder  # noqa: E402
 from carvana_unet.pipelines.ingestion.params import IngestionParams  # noqa: E402
 from carvana_unet.pipelines.submission.nodes import make_submission  # noqa: E402
 from carvana_unet.pipelines.submission.params import SubmissionParams  # noqa: E402
@@ -70,7 +69,9 @@ def main() -> None:
         scratch = Path(scratch_name)
         paths = write_test_images(scratch, args.images, args.width, args.height)
         names = [p.name for p in paths]
-        loaders = {p.stem: partial(Image.open, p) for p in paths}
+        # The catalog's own loaders, so that the photos are read exactly as `kedro run` reads them.
+        catalog = yaml.safe_load(Path("conf/base/catalog.yml").read_text())["raw_test_images"]
+        loaders = RawImageFolder(path=str(scratch / "test"), dataset=catalog["dataset"], filename_suffix=".jpg").load()
         options = SubmissionParams(batch_size=args.batch_size, workers=args.workers)
         ingestion = IngestionParams(aspect="stretch")
 
@@ -83,9 +84,9 @@ def main() -> None:
             return len(names) / (time.perf_counter() - start)
 
         resized = (
-            np.stack(
-                [imaging.decode_to_model_size(Image.open(p), input_h, input_w, "stretch")[0] for p in paths]
-            ).astype(np.float32)
+            np.stack([imaging.to_model_size(loaders[p.stem](), input_h, input_w, "stretch") for p in paths]).astype(
+                np.float32
+            )
             / 255
         )
 

@@ -61,3 +61,13 @@ def run(project: Path, pipeline: str, params: dict[str, Any]) -> str:
 
 class KedroRunFailed(RuntimeError):
     """A `kedro run` that exited non-zero; the message ends with its output."""
+
+
+def raw_folder(entry: str, path: Path, suffix: str):  # noqa: ANN201 - a RawImageFolder
+    """A raw folder whose files load as conf/base/catalog.yml's `entry` loads them (its per-file dataset)."""
+    import yaml  # noqa: PLC0415 - only the tests that read raw files need these
+
+    from carvana_unet.datasets import RawImageFolder  # noqa: PLC0415
+
+    dataset = yaml.safe_load((PROJECT / "conf" / "base" / "catalog.yml").read_text())[entry]["dataset"]
+    return RawImageFolder(path=str(path), dataset=dataset, filename_suffix=suffix)

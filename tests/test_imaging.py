@@ -1,9 +1,11 @@
+import io
+
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from carvana_unet import imaging, synthetic
+from carvana_unet import imaging
 from carvana_unet.dice import dice
 
 
@@ -21,33 +23,53 @@ def test_mask_down_and_up_stays_in_place(aspect, size):
     assert np.abs(centre).max() < 1.0
 
 
-@pytest.mark.parametrize(("aspect", "size"), [("stretch", (64, 96)), ("pad", (96, 96))])
-def test_scaled_jpeg_decode_matches_a_full_decode_resized(tmp_path, aspect, size):
-    data = synthetic.make_dataset(1, 1, 768, 512, seed=1)
-    path = tmp_path / "car.jpg"
-    Image.fromarray(data.photo(data.image_ids(data.train_cars)[3])).save(path, quality=90)
-    fast, full_size = imaging.decode_to_model_size(Image.open(path), *size, aspect)
-    slow = imaging.to_model_size(imaging.to_rgb_array(Image.open(path)), *size, aspect)
-    assert full_size == (512, 768) and fast.shape == slow.shape == (*size, 3)
-    assert np.abs(fast.astype(int) - slow).mean() < 2.0
+def jpeg(pixels: np.ndarray, **save) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", **save)
+    return buffer.getvalue()
 
 
-def test_truncated_jpeg_still_fails_with_scaled_decoding(tmp_path):
-    path = tmp_path / "cut.jpg"
-    Image.fromarray(np.full((512, 768, 3), 200, np.uint8)).save(path, quality=90)
-    path.write_bytes(path.read_bytes()[:2000])
-    with pytest.raises(OSError):
-        imaging.decode_to_model_size(Image.open(path), 64, 96, "stretch")
+def pillow_pixels(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"))
 
 
-def test_padded_layout_comes_from_the_full_size_after_a_scaled_decode(tmp_path):
-    # 1918x1280 decodes at 1/4 to 480x320, whose own fit into 320x320 is 213 rows high; the full
-    # size's fit, which to_original_size crops back, is 214: the image must fill those 214 rows.
-    path = tmp_path / "car.jpg"
-    Image.fromarray(np.full((1280, 1918, 3), 200, np.uint8)).save(path, quality=90)
-    image, _ = imaging.decode_to_model_size(Image.open(path), 320, 320, "pad")
-    filled_rows = np.flatnonzero(image.any(axis=(1, 2)))
-    assert (filled_rows.min(), filled_rows.max()) == (53, 53 + 214 - 1)
+@pytest.mark.parametrize(
+    "save",
+    [
+        {"quality": 90},  # 4:2:0, as Kaggle's photos
+        {"quality": 95, "subsampling": 1},  # 4:2:2
+        {"quality": 75, "subsampling": 0},  # 4:4:4
+        {"quality": 90, "progressive": True},
+        {"quality": 90, "optimize": True},
+        {"quality": 90, "keep_rgb": True},  # stored as RGB, not YCbCr
+    ],
+)
+def test_a_jpeg_decodes_to_pillows_pixels(save):
+    # 1918x1280 (Kaggle's size) and an odd size, whose partial blocks and chroma samples are edge cases.
+    rng = np.random.default_rng(0)
+    for height, width in ((1280, 1918), (37, 53)):
+        smooth = cv2.resize(rng.integers(0, 256, (height // 8 + 1, width // 8 + 1, 3), dtype=np.uint8), (width, height))
+        data = jpeg(smooth, **save)
+        np.testing.assert_array_equal(imaging.decode(data), pillow_pixels(data))
+    grey = jpeg(smooth[..., 0], quality=90)
+    np.testing.assert_array_equal(imaging.decode(grey), pillow_pixels(grey))
+
+
+def test_what_libjpeg_turbo_refuses_pillow_decides():
+    pixels = cv2.resize(np.random.default_rng(1).integers(0, 256, (40, 60, 3), dtype=np.uint8), (480, 320))
+    data = jpeg(pixels, quality=90)
+    # Damaged mid-stream: libjpeg warns and goes on, simplejpeg refuses, Pillow decodes it as before.
+    damaged = data[: len(data) // 2] + bytes(200) + data[len(data) // 2 + 200 :]
+    np.testing.assert_array_equal(imaging.decode(damaged), pillow_pixels(damaged))
+    with pytest.raises(OSError, match="truncated"):  # cut short: an error, as with Pillow
+        imaging.decode(data[: len(data) // 2])
+    cmyk = io.BytesIO()
+    Image.fromarray(pixels).convert("CMYK").save(cmyk, format="JPEG")
+    np.testing.assert_array_equal(imaging.decode(cmyk.getvalue()), pillow_pixels(cmyk.getvalue()))
+    png = io.BytesIO()
+    Image.fromarray(pixels).save(png, format="PNG")
+    np.testing.assert_array_equal(imaging.decode(png.getvalue()), pixels)
 
 
 def test_soft_mask_pixels_keep_the_share_of_their_block_that_is_car():

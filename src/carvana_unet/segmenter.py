@@ -7,7 +7,7 @@ model that `mlflow models serve` runs all call `Segmenter.read` and `Segmenter.m
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -47,17 +47,11 @@ class Segmenter:
     refiner: Refiner | None = None
 
     def read(self, source: Path | bytes, pixels: bool = True) -> Photo:
-        """A photo file or its bytes. A JPEG stored upright reaches the model exactly as ingestion made the
-        training photos: decoded straight to about the model's size (libjpeg's DCT scaling, which costs
-        about what shrinking the full decode would). Its full-size pixels are decoded only when asked
-        for or when the refiner needs them."""
-        height, width = self.model.input_shape[1:3]
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
-            if image.format == "JPEG" and image.getexif().get(EXIF_ORIENTATION, 1) == 1:
-                small, size = imaging.decode_to_model_size(image, height, width, self.aspect)
-                full = open_photo(source) if pixels or self.refiner is not None else None
-                return Photo(size, small, full)
-        return self.photo(open_photo(source))
+        """A photo file or its bytes, decoded once at full size and shrunk as ingestion shrank the
+        training photos. Without `pixels` (and without a refiner, which reads them) the photo keeps
+        only its size and the model's input."""
+        photo = self.photo(open_photo(source))
+        return photo if pixels or self.refiner is not None else replace(photo, pixels=None)
 
     def photo(self, pixels: np.ndarray) -> Photo:
         """A photo held as RGB pixels: the model's input is shrunk from them."""
@@ -90,10 +84,13 @@ def open_photo(source: Path | bytes) -> np.ndarray:
     Greyscale, RGBA (alpha dropped), CMYK and 16-bit images are converted; a 16-bit image is
     scaled to 8 bits rather than clipped, which would turn it white.
     """
-    with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as opened:
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    with Image.open(io.BytesIO(data)) as opened:
+        upright = opened.getexif().get(EXIF_ORIENTATION, 1) == 1
+        if upright and opened.format == "JPEG":
+            return imaging.decode(data)  # libjpeg-turbo straight into numpy, or Pillow if it refuses
         # exif_transpose and convert copy the image even when there is nothing to do: two full-size copies,
         # which cost about as much as decoding the JPEG.
-        upright = opened.getexif().get(EXIF_ORIENTATION, 1) == 1
         image = opened if upright else ImageOps.exif_transpose(opened)
         if image.mode.startswith("I"):  # 16- or 32-bit greyscale
             grey = np.asarray(image, dtype=np.float64)

@@ -71,6 +71,7 @@ REQUIREMENTS = (
     "pillow",
     "opencv-python-headless",
     "isal",
+    "simplejpeg",
     "albumentations",
 )
 

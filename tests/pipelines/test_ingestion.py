@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from kedro.io.core import DatasetError
+from kedro_project import raw_folder
 from PIL import Image
 
 from carvana_unet import synthetic
 from carvana_unet.cache import ResizedSamples, read_cache, write_cache
-from carvana_unet.datasets import RawCSVDataset, RawImageFolder
+from carvana_unet.datasets import RawCSVDataset
 from carvana_unet.layout import CarvanaDataError
 from carvana_unet.pipelines.ingestion.nodes import index_images, resize_for_model, split_by_car, validate_images
 from carvana_unet.pipelines.ingestion.params import IngestionParams
@@ -21,10 +22,8 @@ OPTIONS = IngestionParams(validation_fraction=0.34, split_seed=1, input_height=3
 
 
 def load_raw(raw: Path, mask_suffix: str = ".gif"):
-    images = RawImageFolder(path=str(raw / "train"), dataset="pillow.ImageDataset", filename_suffix=".jpg").load()
-    masks = RawImageFolder(
-        path=str(raw / "train_masks"), dataset="pillow.ImageDataset", filename_suffix=mask_suffix
-    ).load()
+    images = raw_folder("raw_train_images", raw / "train", ".jpg").load()
+    masks = raw_folder("raw_train_masks", raw / "train_masks", mask_suffix).load()
     metadata = RawCSVDataset(filepath=str(raw / "metadata.csv"), load_args={"dtype": {"id": str}}).load()
     return images, masks, metadata
 
@@ -153,7 +152,7 @@ def test_bad_input_is_named_and_can_be_skipped(tiny_raw, damage, file_pattern, m
 def test_empty_or_foreign_raw_folder_says_how_to_fix_it(tmp_path):
     (tmp_path / "train").mkdir()
     with pytest.raises(DatasetError, match=r"no '\*.jpg' files in .*train.*raw_dir"):
-        RawImageFolder(path=str(tmp_path / "train"), dataset="pillow.ImageDataset", filename_suffix=".jpg").load()
+        raw_folder("raw_train_images", tmp_path / "train", ".jpg").load()
     with pytest.raises(DatasetError, match="metadata.csv is missing.*raw_dir"):
         RawCSVDataset(filepath=str(tmp_path / "metadata.csv")).load()
 

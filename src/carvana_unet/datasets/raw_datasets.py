@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import fsspec
+import numpy as np
 import pandas as pd
+from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError
 from kedro_datasets.pandas import CSVDataset
 from kedro_datasets.partitions import PartitionedDataset
+
+from carvana_unet.imaging import decode
 
 RAW_DATA_HINT = (
     "point the project at your unpacked Kaggle download with `kedro run --params raw_dir=PATH` "
@@ -23,6 +28,24 @@ class FileLoaders(dict[str, Callable[[], Any]]):
     def __init__(self, loaders: dict[str, Callable[[], Any]], suffix: str):
         super().__init__(loaders)
         self.suffix = suffix
+
+
+class PhotoDataset(AbstractDataset[None, np.ndarray]):
+    """One photo file (local or any fsspec URL) as RGB uint8 pixels, as stored: see `imaging.decode`."""
+
+    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None):
+        self._filepath = filepath
+        self.metadata = metadata
+
+    def load(self) -> np.ndarray:
+        with fsspec.open(self._filepath, "rb") as file:
+            return decode(file.read())
+
+    def save(self, data: None) -> None:
+        raise DatasetError("PhotoDataset is read-only: the raw photos are written by the generator or by Kaggle")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath}
 
 
 class RawImageFolder(PartitionedDataset):

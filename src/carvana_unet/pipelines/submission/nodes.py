@@ -38,8 +38,8 @@ def make_submission(
 
     Reading and resizing run ahead in threads, prediction runs on the main thread, the refiner in
     a thread of its own, and the full-size upscale + threshold + RLE in threads behind them, so
-    memory holds only a few batches. JPEGs decode straight to the model's size at a fraction of the
-    cost; with refinement, each is decoded again at full size for the refiner.
+    memory holds only a few batches. Each photo is decoded once, at full size, and shrunk as
+    ingestion shrank the training photos; with refinement, the refiner reads the same pixels.
     """
     names = sample_submission["img"].astype(str).tolist()
     missing = [n for n in names if n.removesuffix(".jpg") not in test_images]
@@ -59,11 +59,8 @@ def make_submission(
     unreadable: list[str] = []
 
     def load(name: str) -> Loaded:
-        photo, stem = None, name.removesuffix(".jpg")
         try:
-            image, (full_h, full_w) = imaging.decode_to_model_size(test_images[stem](), height, width, aspect)
-            if refiner is not None:  # decoded again, whole: the U-Net's input stays as ingestion made it
-                photo = imaging.to_rgb_array(test_images[stem]())
+            photo = test_images[name.removesuffix(".jpg")]()
         except Exception as error:  # noqa: BLE001 - any decoder failure means the file is unusable
             if options.on_unreadable != "empty":
                 raise CarvanaDataError(
@@ -72,7 +69,8 @@ def make_submission(
                 ) from None
             unreadable.append(name)
             return name, None, 0, 0, None
-        return name, image, full_h, full_w, photo
+        image = imaging.to_model_size(photo, height, width, aspect)
+        return name, image, *photo.shape[:2], (photo if refiner is not None else None)
 
     def predicted(todo: list[str]) -> Iterator[Loaded]:
         loaded = imaging.bounded_map(load, todo, workers, window=2 * batch_size)
