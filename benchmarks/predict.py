@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/predict.py --model data/06_models/unet.keras [--refiner data/06_models/refiner.keras]
                                    [--images 48 --requests 40] [--masks-only]
-1. The predict pipeline's own code (decode the JPEG, shrink it, predict, [refine,] full-size mask,
+1. The predict pipeline's own code (read JPEG at full and model size, predict, [refine,] full-size mask,
    cut-out, write both PNGs) against bare `model.predict` on pre-resized tensors, in one process, best of
    alternating rounds. With --refiner, the refinement stage is on, with conf/base/parameters_refinement.yml's
    settings; with --masks-only, predict writes masks only (`predict.cutouts: false`).
@@ -90,8 +90,10 @@ def stage_costs(segmenter: Segmenter, photo_file: Path, batch_size: int, repeats
         encode(pixels, ".png")
 
     steps = {
-        "read: decode": lambda: open_photo(photo_file),
-        "read: shrink to the model's input": lambda: imaging.to_model_size(photo, height, width, "stretch"),
+        "read: full-size decode": lambda: open_photo(photo_file),
+        "read: model input (scaled decode)": lambda: imaging.decode_to_model_size(
+            photo_file.read_bytes(), height, width, "stretch"
+        ),
         "model": lambda: segmenter.model.predict_on_batch(batch),
         "restore to full size + threshold": lambda: imaging.to_original_size(probability, *full, "stretch") > 0.5,
         "mask PNG": lambda: png(mask * np.uint8(255)),

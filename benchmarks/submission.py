@@ -83,12 +83,8 @@ def main() -> None:
             write_submission(scratch / "submission.csv", rows, resume=False)
             return len(names) / (time.perf_counter() - start)
 
-        resized = (
-            np.stack([imaging.to_model_size(loaders[p.stem](), input_h, input_w, "stretch") for p in paths]).astype(
-                np.float32
-            )
-            / 255
-        )
+        inputs = [imaging.decode_to_model_size(loaders[p.stem](), input_h, input_w, "stretch")[0] for p in paths]
+        resized = np.stack(inputs).astype(np.float32) / 255
 
         def bare_predict() -> float:
             start = time.perf_counter()

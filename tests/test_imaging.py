@@ -72,6 +72,53 @@ def test_what_libjpeg_turbo_refuses_pillow_decides():
     np.testing.assert_array_equal(imaging.decode(png.getvalue()), pixels)
 
 
+def pillow_draft(data: bytes, height: int, width: int, aspect: str) -> np.ndarray:
+    """What Pillow alone makes of a JPEG for the model: its draft (DCT-scaled) decode, resized."""
+    with Image.open(io.BytesIO(data)) as image:
+        full_h, full_w = image.height, image.width
+        image.draft(
+            "RGB", (width, height) if aspect == "stretch" else imaging._fit(full_h, full_w, height, width)[1::-1]
+        )
+        return imaging.to_model_size(np.asarray(image), height, width, aspect, fit_from=(full_h, full_w))
+
+
+@pytest.mark.parametrize(("aspect", "size"), [("stretch", (128, 192)), ("stretch", (160, 240)), ("pad", (320, 320))])
+@pytest.mark.parametrize(
+    "save", [{"quality": 90}, {"quality": 90, "progressive": True}, {"quality": 95, "subsampling": 0}]
+)
+def test_a_jpeg_decodes_straight_to_the_model_size_as_pillows_draft_does(aspect, size, save):
+    # Kaggle's 1918x1280 decodes at 1/8 for 128x192, at 1/4 for 160x240 (1/8 would be 240x160 exactly, but Pillow's
+    # rule keeps 1918 // 240 = 7 -> 4) and for 320x320 padded.
+    rng = np.random.default_rng(2)
+    smooth = cv2.resize(rng.integers(0, 256, (21, 30, 3), dtype=np.uint8), (1918, 1280))
+    data = jpeg(smooth, **save)
+    small, full_size = imaging.decode_to_model_size(data, *size, aspect)
+    assert full_size == (1280, 1918) and small.shape == (*size, 3)
+    np.testing.assert_array_equal(small, pillow_draft(data, *size, aspect))
+    # The DCT-scaled decode averages blocks, as an area resize of the full decode does: close to it, not equal.
+    shrunk = imaging.to_model_size(imaging.decode(data), *size, aspect)
+    assert 0 < np.abs(small.astype(int) - shrunk).mean() < 2.0
+
+
+def test_scaled_decoding_still_refuses_a_truncated_jpeg_and_decodes_a_png_whole():
+    pixels = np.full((512, 768, 3), 200, np.uint8)
+    with pytest.raises(OSError, match="truncated"):
+        imaging.decode_to_model_size(jpeg(pixels, quality=90)[:2000], 64, 96, "stretch")
+    png = io.BytesIO()
+    Image.fromarray(pixels).save(png, format="PNG")
+    small, full_size = imaging.decode_to_model_size(png.getvalue(), 64, 96, "stretch")
+    assert full_size == (512, 768)
+    np.testing.assert_array_equal(small, imaging.to_model_size(pixels, 64, 96, "stretch"))
+
+
+def test_padded_layout_comes_from_the_full_size_after_a_scaled_decode():
+    # 1918x1280 decodes at 1/4 to 480x320, whose own fit into 320x320 is 213 rows high; the full
+    # size's fit, which to_original_size crops back, is 214: the image must fill those 214 rows.
+    image, _ = imaging.decode_to_model_size(jpeg(np.full((1280, 1918, 3), 200, np.uint8), quality=90), 320, 320, "pad")
+    filled_rows = np.flatnonzero(image.any(axis=(1, 2)))
+    assert (filled_rows.min(), filled_rows.max()) == (53, 53 + 214 - 1)
+
+
 def test_soft_mask_pixels_keep_the_share_of_their_block_that_is_car():
     mask = np.zeros((4, 8), np.uint8)
     mask[:2, :2] = 1  # a quarter of the first 4x4 block

@@ -7,7 +7,7 @@ model that `mlflow models serve` runs all call `Segmenter.read` and `Segmenter.m
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -47,11 +47,18 @@ class Segmenter:
     refiner: Refiner | None = None
 
     def read(self, source: Path | bytes, pixels: bool = True) -> Photo:
-        """A photo file or its bytes, decoded once at full size and shrunk as ingestion shrank the
-        training photos. Without `pixels` (and without a refiner, which reads them) the photo keeps
-        only its size and the model's input."""
-        photo = self.photo(open_photo(source))
-        return photo if pixels or self.refiner is not None else replace(photo, pixels=None)
+        """A photo file or its bytes. A JPEG stored upright reaches the model exactly as ingestion made the
+        training photos: decoded straight to about the model's size (`imaging.decode_to_model_size`). Its
+        full-size pixels are decoded only when asked for or when the refiner needs them; other photos are
+        decoded whole, turned upright and shrunk."""
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        with Image.open(io.BytesIO(data)) as image:
+            upright_jpeg = image.format == "JPEG" and image.getexif().get(EXIF_ORIENTATION, 1) == 1
+        if not upright_jpeg:
+            return self.photo(open_photo(data))
+        height, width = self.model.input_shape[1:3]
+        small, size = imaging.decode_to_model_size(data, height, width, self.aspect)
+        return Photo(size, small, imaging.decode(data) if pixels or self.refiner is not None else None)
 
     def photo(self, pixels: np.ndarray) -> Photo:
         """A photo held as RGB pixels: the model's input is shrunk from them."""

@@ -6,14 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import fsspec
-import numpy as np
 import pandas as pd
 from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError
 from kedro_datasets.pandas import CSVDataset
 from kedro_datasets.partitions import PartitionedDataset
-
-from carvana_unet.imaging import decode
 
 RAW_DATA_HINT = (
     "point the project at your unpacked Kaggle download with `kedro run --params raw_dir=PATH` "
@@ -30,19 +27,20 @@ class FileLoaders(dict[str, Callable[[], Any]]):
         self.suffix = suffix
 
 
-class PhotoDataset(AbstractDataset[None, np.ndarray]):
-    """One photo file (local or any fsspec URL) as RGB uint8 pixels, as stored: see `imaging.decode`."""
+class ImageBytesDataset(AbstractDataset[None, bytes]):
+    """One image file (local or any fsspec URL) as its encoded bytes: the nodes decode them, at full size
+    or straight to the model's (carvana_unet.imaging), as every door to the model does."""
 
     def __init__(self, filepath: str, metadata: dict[str, Any] | None = None):
         self._filepath = filepath
         self.metadata = metadata
 
-    def load(self) -> np.ndarray:
+    def load(self) -> bytes:
         with fsspec.open(self._filepath, "rb") as file:
-            return decode(file.read())
+            return file.read()
 
     def save(self, data: None) -> None:
-        raise DatasetError("PhotoDataset is read-only: the raw photos are written by the generator or by Kaggle")
+        raise DatasetError("ImageBytesDataset is read-only: the raw photos are written by the generator or by Kaggle")
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": self._filepath}

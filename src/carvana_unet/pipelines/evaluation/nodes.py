@@ -48,7 +48,7 @@ def _full_size_probabilities(
         if refiner is None:
             yield row, coarse, coarse
         else:
-            yield row, coarse, refiner.refine(train_images[meta.image_id](), coarse)
+            yield row, coarse, refiner.refine(imaging.decode(train_images[meta.image_id]()), coarse)
 
 
 def score_validation(

@@ -50,7 +50,7 @@ def _inspect(train_images: FileLoaders, train_masks: FileLoaders, row: Any) -> d
     """The pair's full size, or the problem that makes it unusable, naming the file."""
     mask_file = f"{row.mask_key}{train_masks.suffix}"
     try:
-        image = train_images[row.image_id]()
+        image = imaging.decode(train_images[row.image_id]())
     except Exception as error:  # noqa: BLE001 - any decoder failure means the file is unusable
         return {"file": f"{row.image_id}{train_images.suffix}", "problem": f"unreadable or truncated image ({error})"}
     try:
@@ -122,7 +122,7 @@ def resize_for_model(
     height, width, aspect = options.input_height, options.input_width, options.aspect
 
     def resize(row: Any) -> tuple[np.ndarray, np.ndarray]:  # a row of index.itertuples()
-        image = imaging.to_model_size(train_images[row.image_id](), height, width, aspect)
+        image = imaging.decode_to_model_size(train_images[row.image_id](), height, width, aspect)[0]
         mask = imaging.to_mask_array(train_masks[row.mask_key]())
         return image, imaging.to_model_size(mask, height, width, aspect, is_mask=True, coverage=options.soft_targets)
 

@@ -100,7 +100,7 @@ def collect_refinement_crops(
         predictions = predict_probabilities(model, cache.images, rows, evaluation.batch_size, evaluation.flip_tta)
         for row, small in tqdm(predictions, total=len(rows), desc="refinement crops", unit="img"):
             meta = cache.index.iloc[row]
-            photo = train_images[meta.image_id]()
+            photo = imaging.decode(train_images[meta.image_id]())
             truth = imaging.to_mask_array(train_masks[image_id_to_mask_key(meta.image_id)]())
             probabilities = imaging.to_original_size(small, *truth.shape, meta.aspect)
             yield from photo_crops(photo, probabilities, truth, row, settings)
