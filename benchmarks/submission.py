@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,12 +28,14 @@ import yaml  # noqa: E402
 
 import carvana_unet.model.losses  # noqa: E402,F401  (registers the loss for loading)
 from carvana_unet import imaging, rle, synthetic  # noqa: E402
-from carvana_unet.datasets import RawImageFolder  # noqa: E402
 from carvana_unet.pipelines.ingestion.params import IngestionParams  # noqa: E402
 from carvana_unet.pipelines.submission.nodes import make_submission  # noqa: E402
 from carvana_unet.pipelines.submission.params import SubmissionParams  # noqa: E402
 from carvana_unet.pipelines.training.params import RefinementParams  # noqa: E402
 from carvana_unet.submission import write_submission  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from kedro_project import raw_folder  # noqa: E402  (the tests' reader of the catalog's raw folders)
 
 KAGGLE_TEST_IMAGES = 100_064
 
@@ -70,8 +73,7 @@ def main() -> None:
         paths = write_test_images(scratch, args.images, args.width, args.height)
         names = [p.name for p in paths]
         # The catalog's own loaders, so that the photos are read exactly as `kedro run` reads them.
-        catalog = yaml.safe_load(Path("conf/base/catalog.yml").read_text())["raw_test_images"]
-        loaders = RawImageFolder(path=str(scratch / "test"), dataset=catalog["dataset"], filename_suffix=".jpg").load()
+        loaders = raw_folder("raw_test_images", scratch / "test", ".jpg").load()
         options = SubmissionParams(batch_size=args.batch_size, workers=args.workers)
         ingestion = IngestionParams(aspect="stretch")
 
