@@ -1,15 +1,16 @@
 """Refiner variants on one trained U-Net: which settings fix the band, without retraining the U-Net.
 
-Usage: python benchmarks/refiner.py --project DIR --raw DIR [--variant epochs=6,dilations=1-1-1-1 ...]
---project is a project where `kedro run --env quality` has run (its data/06_models/unet.keras,
-data/05_model_input/training_cache and augmentation.json); --raw the folder with its train/ and
-train_masks/ (e.g. DIR/data/01_raw/synthetic-quality). Each variant overrides the quality refinement
-settings (conf/base, then conf/quality): dilations are written 1-2-4-8. For each, the refiner is trained
-on crops of the training photos along the U-Net's band, as the training pipeline draws them (seed 7), and
-scored on the validation photos at full size, as evaluation scores them (flip TTA, the best of its
-thresholds). The U-Net's full-size maps are computed once and kept in 1/65535 steps, so the figures can
-differ from a pipeline run by about 1e-4 (seed 7's quality U-Net: 0.9992, min 0.9887, against the
-pipeline's 0.9991, min 0.9885).
+Usage: python benchmarks/refiner.py --project DIR --raw DIR [--env base] [--variant epochs=6,dilations=1-1-1-1 ...]
+--project is a project where `kedro run --env quality` (or, with --env base, `make run`) has run (its
+data/06_models/unet.keras, data/05_model_input/training_cache and augmentation.json); --raw the folder with
+its train/ and train_masks/ (e.g. DIR/data/01_raw/synthetic-quality). Each variant overrides that
+configuration's refinement settings (conf/base, then conf/quality unless --env base): dilations are written
+1-2-4-8. For each, the refiner is trained on crops of the training photos along the U-Net's band, as the
+training pipeline draws them (seed 7), and scored on the validation photos at full size, as evaluation
+scores them (its flip TTA setting, the best of its thresholds), on the whole car and on its thin parts;
+its inference time a photo is the mean over the validation photos. The U-Net's full-size maps are computed
+once and kept in 1/65535 steps, so the figures can differ from a pipeline run by about 1e-4 (seed 7's
+quality U-Net: 0.9992, min 0.9887, against the pipeline's 0.9991, min 0.9885).
 """
 
 from __future__ import annotations
@@ -35,15 +36,17 @@ from carvana_unet.dice import dice  # noqa: E402
 from carvana_unet.input_pipeline import predict_probabilities  # noqa: E402
 from carvana_unet.refine import Refiner  # noqa: E402
 from carvana_unet.refine_training import fit_refiner, photo_crops  # noqa: E402
+from carvana_unet.thin_parts import region_dice, thin_region  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALE = 65535
 
 
-def quality_settings(section: str) -> dict:
-    """conf/base's `section` with conf/quality's values on top, as `kedro run --env quality` merges them."""
+def settings_of(section: str, env: str) -> dict:
+    """conf/base's `section` with conf/ENV's values on top, as `kedro run --env ENV` merges them."""
     settings = yaml.safe_load((ROOT / f"conf/base/parameters_{section}.yml").read_text())[section]
-    settings.update(yaml.safe_load((ROOT / "conf/quality/parameters.yml").read_text()).get(section, {}))
+    if env != "base":
+        settings.update(yaml.safe_load((ROOT / f"conf/{env}/parameters.yml").read_text()).get(section, {}))
     return settings
 
 
@@ -57,10 +60,12 @@ def parse_variant(text: str, settings: dict) -> dict:
     return variant
 
 
-def coarse_maps(model: keras.Model, cache, rows: np.ndarray, shape: tuple[int, int], path: Path) -> np.ndarray:
-    """The U-Net's upscaled probability for each row (flip TTA), memory-mapped on disk as uint16."""
+def coarse_maps(
+    model: keras.Model, cache, rows: np.ndarray, shape: tuple[int, int], flip_tta: bool, path: Path
+) -> np.ndarray:
+    """The U-Net's upscaled probability for each row, memory-mapped on disk as uint16."""
     maps = np.lib.format.open_memmap(path, "w+", np.uint16, (len(rows), *shape))
-    for i, (row, small) in enumerate(predict_probabilities(model, cache.images, rows, 8, True)):
+    for i, (row, small) in enumerate(predict_probabilities(model, cache.images, rows, 8, flip_tta)):
         maps[i] = np.round(imaging.to_original_size(small, *shape, cache.index["aspect"].iloc[row]) * SCALE)
     return maps
 
@@ -69,10 +74,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--project", type=Path, required=True)
     parser.add_argument("--raw", type=Path, required=True)
+    parser.add_argument("--env", default="quality", help="the configuration the project ran: quality or base")
     parser.add_argument("--variant", action="append", default=None, help="e.g. epochs=12,dilations=1-2-4-8")
     args = parser.parse_args()
     variants = args.variant or ["epochs=6,dilations=1-1-1-1", "epochs=12,dilations=1-1-1-1", "epochs=6", "epochs=12"]
-    settings, thresholds = quality_settings("refinement"), np.array(quality_settings("evaluation")["thresholds"])
+    settings, evaluation = settings_of("refinement", args.env), settings_of("evaluation", args.env)
+    thresholds = np.array(evaluation["thresholds"])
     model = keras.saving.load_model(args.project / "data/06_models/unet.keras", compile=False)
     cache = read_cache(args.project / "data/05_model_input/training_cache")
     transform = augment.from_config(
@@ -81,7 +88,7 @@ def main() -> None:
     ids = {split: cache.index["image_id"].to_numpy()[cache.rows(split)] for split in ("train", "validation")}
 
     def photo(image_id: str) -> np.ndarray:
-        return imaging.to_rgb_array(Image.open(args.raw / "train" / f"{image_id}.jpg"))
+        return imaging.decode((args.raw / "train" / f"{image_id}.jpg").read_bytes())  # as the pipeline reads it
 
     def truth(image_id: str) -> np.ndarray:
         return imaging.to_mask_array(Image.open(args.raw / "train_masks" / f"{image_id}_mask.gif"))
@@ -93,7 +100,10 @@ def main() -> None:
         flush=True,
     )
     with tempfile.TemporaryDirectory() as scratch:
-        maps = {s: coarse_maps(model, cache, cache.rows(s), shape, Path(scratch) / f"{s}.npy") for s in ids}
+        maps = {
+            s: coarse_maps(model, cache, cache.rows(s), shape, evaluation["flip_tta"], Path(scratch) / f"{s}.npy")
+            for s in ids
+        }
         for text in variants:
             options = {**settings, **parse_variant(text, settings)}
             start = time.perf_counter()
@@ -106,17 +116,24 @@ def main() -> None:
             augmentation = augment.SeededAugmentation(transform, options["seed"])
             refiner_model, _ = fit_refiner(np.stack(crops), np.stack(truths), options, augmentation)
             trained = time.perf_counter() - start
-            refiner = Refiner(refiner_model, options["band"], options["tile"], options["tiles_per_batch"])
-            scores = []
+            refiner = Refiner(refiner_model, options["band"], options["strip"], options["pixels_per_call"])
+            scores, thin_scores, seconds = [], [], 0.0
             for k, image_id in enumerate(ids["validation"]):
-                target = truth(image_id).astype(bool)
-                refined = refiner.refine(photo(image_id), maps["validation"][k].astype(np.float32) / SCALE)
+                target, image = truth(image_id).astype(bool), photo(image_id)
+                coarse = maps["validation"][k].astype(np.float32) / SCALE
+                refiner.refine(image, coarse)  # warm: the first call for a new canvas shape compiles kernels
+                started = time.perf_counter()
+                refined = refiner.refine(image, coarse)
+                seconds += time.perf_counter() - started
+                thin = thin_region(target, evaluation["thin_part_width"])
                 scores.append([dice(refined > t, target) for t in thresholds])
-            scores = np.array(scores)
+                thin_scores.append([region_dice(refined[thin] > t, target[thin]) for t in thresholds])
+            scores, thin_scores = np.array(scores), np.array(thin_scores)
             best = int(scores.mean(axis=0).argmax())
             print(
                 f"  {text:<34} Dice {scores[:, best].mean():.4f} min {scores[:, best].min():.4f} "
-                f"(threshold {thresholds[best]}), crops and fit {trained / 60:.1f} min",
+                f"thin parts {np.nanmean(thin_scores[:, best]):.3f} (threshold {thresholds[best]}), "
+                f"crops and fit {trained / 60:.1f} min, {1000 * seconds / len(scores):.1f} ms a photo",
                 flush=True,
             )
 

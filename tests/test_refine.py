@@ -8,7 +8,7 @@ import pytest
 
 from carvana_unet import augment, imaging
 from carvana_unet.dice import dice
-from carvana_unet.refine import Refiner, build_refiner, reach, tile_corners, uncertain, windows
+from carvana_unet.refine import Refiner, band_windows, build_refiner, reach, uncertain, window
 from carvana_unet.refine_training import CoarseJitter, CropBatches, fit_refiner, photo_crops, sample_crops
 
 OPTIONS = {"filters": 8, "dilations": [1, 1, 1], "epochs": 12, "batch_size": 16, "learning_rate": 0.003}
@@ -34,22 +34,51 @@ def studio_photo(seed: int, height: int = 96, width: int = 144) -> tuple[np.ndar
 
 def test_an_untrained_refiner_returns_the_coarse_probability():
     photo, _, coarse = studio_photo(0)
-    refined = Refiner(build_refiner(), band=0.02, tile=16).refine(photo, coarse)
+    refined = Refiner(build_refiner(), band=0.02, strip=16).refine(photo, coarse)
     np.testing.assert_allclose(refined, coarse, atol=1e-5)
 
 
-def test_tiles_cover_the_band_and_windows_repeat_the_edge():
+def test_strips_cover_the_band_merge_close_runs_and_windows_repeat_the_edge():
     band = np.zeros((50, 70), bool)
-    band[[0, 20, 49], [0, 35, 69]] = True
-    corners = tile_corners(band, 16)
-    assert sorted(map(tuple, corners)) == [(0, 0), (16, 32), (48, 64)]
+    band[0, [0, 5, 20]] = True  # 5 is within 2 * 3 columns of 0: one window; 20 is not
+    band[20, 35:40] = True
+    band[[30, 49], [10, 69]] = True  # two strips of 16 rows; the last strip has 2 rows
+    boxes = band_windows(band, 16, 3)
+    assert boxes.tolist() == [[0, 16, 0, 6], [0, 16, 20, 21], [16, 32, 10, 11], [16, 32, 35, 40], [48, 50, 69, 70]]
+    covered = np.zeros_like(band)
+    for top, bottom, left, right in boxes:
+        covered[top:bottom, left:right] = True
+    assert covered[band].all()
     array = np.arange(50 * 70, dtype=np.float32).reshape(50, 70)
-    rows, cols = windows(corners, 16 + 2 * 3, 3, array.shape)
-    padded = np.pad(array, 22, mode="edge")  # past every edge by more than a window
-    for (row, col), gathered in zip(corners, array[rows, cols], strict=True):
-        top, left = row - 3 + 22, col - 3 + 22
-        np.testing.assert_array_equal(gathered, padded[top : top + 22, left : left + 22])
+    padded = np.pad(array, 3, mode="edge")
+    for top, bottom, left, right in boxes:  # at the edges and inside
+        expected = padded[top : bottom + 6, left : right + 6]
+        np.testing.assert_array_equal(window(array, np.array([top, bottom, left, right]), 3), expected)
     assert reach(build_refiner(dilations=(1, 2, 4))) == 7
+
+
+def test_the_strip_canvas_gives_what_the_network_gives_on_the_whole_photo():
+    # Each band pixel must come out as if the network had seen the whole photo (edges repeated): the
+    # windows on a shared canvas, the calls into Keras and the strip height must not matter.
+    photo, _, coarse = studio_photo(2)
+    model = build_refiner(dilations=(1, 2))
+    rng = np.random.default_rng(0)
+    model.set_weights([rng.normal(0, 0.3, w.shape).astype(np.float32) for w in model.get_weights()])
+    reach_ = reach(model)
+    whole = model.predict_on_batch(
+        [
+            np.pad(photo, ((reach_,) * 2, (reach_,) * 2, (0, 0)), mode="edge")[None] / np.float32(255),
+            np.pad(coarse, reach_, mode="edge")[None, ..., None],
+        ]
+    )[0, reach_:-reach_, reach_:-reach_, 0]
+    band = uncertain(coarse, 0.02)
+    for strip, per_call in ((8, 1), (24, 1 << 19)):
+        refined = Refiner(model, band=0.02, strip=strip, pixels_per_call=per_call).refine(photo, coarse)
+        np.testing.assert_allclose(refined[band], whole[band], atol=1e-5)
+        np.testing.assert_array_equal(refined[~band], coarse[~band])
+    in_place = coarse.copy()
+    assert Refiner(model, band=0.02, strip=8, pixels_per_call=1).refine(photo, in_place, in_place=True) is in_place
+    np.testing.assert_allclose(in_place[band], whole[band], atol=1e-5)
 
 
 def test_the_band_is_the_same_open_interval_for_a_full_map_and_a_batch_of_crops():
@@ -64,16 +93,14 @@ def test_the_band_is_the_same_open_interval_for_a_full_map_and_a_batch_of_crops(
     assert uncertain(grid, 0.02).sum() == expected.sum() > 0
 
 
-def test_only_the_uncertain_band_changes_and_batching_does_not_matter():
+def test_only_the_uncertain_band_changes():
     photo, _, coarse = studio_photo(1)
     model = build_refiner()
     model.get_layer("correction").set_weights([np.full((1, 1, 8, 1), 0.5, np.float32), np.ones(1, np.float32)])
-    one_by_one = Refiner(model, band=0.02, tile=16, batch_size=1).refine(photo, coarse)
-    batched = Refiner(model, band=0.02, tile=16, batch_size=64).refine(photo, coarse)
-    np.testing.assert_allclose(one_by_one, batched, atol=1e-6)
+    refined = Refiner(model, band=0.02, strip=16).refine(photo, coarse)
     outside = ~uncertain(coarse, 0.02)
-    np.testing.assert_array_equal(batched[outside], coarse[outside])
-    assert (batched[~outside] > coarse[~outside]).all()  # a positive correction raised every band pixel
+    np.testing.assert_array_equal(refined[outside], coarse[outside])
+    assert (refined[~outside] > coarse[~outside]).all()  # a positive correction raised every band pixel
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +118,7 @@ def test_a_trained_refiner_sharpens_the_outline_beyond_the_low_resolution_ceilin
     model, history = fit_refiner(*crops, OPTIONS, augmentation)
     assert list(history["epoch"]) == list(range(12))
     assert history["loss"].iloc[-1] < history["loss"].iloc[0]
-    refiner = Refiner(model, band=0.02, tile=16)
+    refiner = Refiner(model, band=0.02, strip=16)
     before, after = [], []
     for seed in (10, 11, 12):  # photos it never saw
         photo, truth, coarse = studio_photo(seed)

@@ -81,7 +81,7 @@ class Segmenter:
         """One photo's 0/1 uint8 mask at its own size: its map upscaled, refined when on, thresholded."""
         full_size = imaging.to_original_size(probabilities, *photo.size, self.aspect)
         if self.refiner is not None:
-            full_size = self.refiner.refine(photo.pixels, full_size)
+            full_size = self.refiner.refine(photo.pixels, full_size, in_place=True)  # its own array: no copy
         return (full_size > self.threshold).astype(np.uint8)
 
 

@@ -91,7 +91,7 @@ def make_submission(
         if probabilities is None:
             return item
         full_size = imaging.to_original_size(probabilities, h, w, aspect)
-        return name, (full_size if refiner is None else refiner.refine(photo, full_size)), h, w, None
+        return name, (full_size if refiner is None else refiner.refine(photo, full_size, in_place=True)), h, w, None
 
     def encode(item: Loaded) -> Row:
         name, probabilities, h, w, _ = item

@@ -69,8 +69,8 @@ class RefinementParams(_Strict):
 
     enabled: bool = True
     band: float = Field(0.02, gt=0, lt=0.5)
-    tile: int = Field(32, ge=8)
-    tiles_per_batch: int = Field(256, ge=1)
+    strip: int = Field(24, ge=1)
+    pixels_per_call: int = Field(1 << 19, ge=1)
     filters: int = Field(8, ge=1)
     dilations: list[int] = Field(default_factory=lambda: [1, 1, 1], min_length=1)
     crop_size: int = Field(64, ge=16)
@@ -85,4 +85,4 @@ class RefinementParams(_Strict):
 
     def refiner(self, model: keras.Model) -> Refiner | None:
         """How evaluation, submission and predict apply `model`; None when the stage is switched off."""
-        return Refiner(model, self.band, self.tile, self.tiles_per_batch) if self.enabled else None
+        return Refiner(model, self.band, self.strip, self.pixels_per_call) if self.enabled else None
