@@ -19,7 +19,7 @@ from keras import layers, ops
 
 EPSILON = 1e-4  # probabilities are clipped to [EPSILON, 1 - EPSILON] before their logit
 # Canvas widths are rounded up to a multiple of this: oneDNN compiles kernels for each new input
-# shape (a few ms each), and with a width of its own for every photo it would never stop compiling.
+# shape (up to about 45 ms each), and with a width of its own for every photo it would never stop.
 CANVAS_WIDTH_STEP = 1024
 
 
