@@ -52,9 +52,7 @@ class Segmenter:
         full-size pixels are decoded only when asked for or when the refiner needs them; other photos are
         decoded whole, turned upright and shrunk."""
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
-        with Image.open(io.BytesIO(data)) as image:
-            upright_jpeg = image.format == "JPEG" and image.getexif().get(EXIF_ORIENTATION, 1) == 1
-        if not upright_jpeg:
+        if not is_upright_jpeg(data):
             return self.photo(open_photo(data))
         height, width = self.model.input_shape[1:3]
         small, size = imaging.decode_to_model_size(data, height, width, self.aspect)
@@ -92,18 +90,28 @@ def open_photo(source: Path | bytes) -> np.ndarray:
     scaled to 8 bits rather than clipped, which would turn it white.
     """
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    if is_upright_jpeg(data):
+        return imaging.decode(data)  # libjpeg-turbo straight into numpy, or Pillow if it refuses
     with Image.open(io.BytesIO(data)) as opened:
-        upright = opened.getexif().get(EXIF_ORIENTATION, 1) == 1
-        if upright and opened.format == "JPEG":
-            return imaging.decode(data)  # libjpeg-turbo straight into numpy, or Pillow if it refuses
         # exif_transpose and convert copy the image even when there is nothing to do: two full-size copies,
         # which cost about as much as decoding the JPEG.
-        image = opened if upright else ImageOps.exif_transpose(opened)
+        image = opened if _upright(opened) else ImageOps.exif_transpose(opened)
         if image.mode.startswith("I"):  # 16- or 32-bit greyscale
             grey = np.asarray(image, dtype=np.float64)
             top = 65535.0 if grey.max() > 255 else 255.0
             return np.repeat((grey / top * 255).round().astype(np.uint8)[..., None], 3, axis=2)
         return imaging.to_rgb_array(image)
+
+
+def is_upright_jpeg(data: bytes) -> bool:
+    """A JPEG stored upright (no EXIF turn): its pixels decode straight from its bytes, at full size or
+    at the model's, as ingestion decodes the training photos."""
+    with Image.open(io.BytesIO(data)) as image:  # reads the header only
+        return image.format == "JPEG" and _upright(image)
+
+
+def _upright(image: Image.Image) -> bool:
+    return image.getexif().get(EXIF_ORIENTATION, 1) == 1
 
 
 def cutout(photo: np.ndarray, mask: np.ndarray) -> np.ndarray:
