@@ -126,3 +126,11 @@ def test_soft_mask_pixels_keep_the_share_of_their_block_that_is_car():
     soft = imaging.to_model_size(mask, 1, 2, "stretch", is_mask=True, coverage=True)
     assert soft.tolist() == [[64, 191]]  # round(0.25 * 255), round(0.75 * 255)
     assert imaging.to_model_size(mask, 1, 2, "stretch", is_mask=True).tolist() == [[0, 1]]
+
+
+def test_opencv_runs_in_the_calling_thread_within_the_block_only():
+    threads = cv2.getNumThreads()
+    with pytest.raises(RuntimeError), imaging.opencv_in_calling_threads():
+        assert cv2.getNumThreads() == 1  # OpenCV's count when its pool is off
+        raise RuntimeError("a failure inside the block")
+    assert cv2.getNumThreads() == threads

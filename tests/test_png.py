@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from carvana_unet.png import encode_png
+from carvana_unet.segmenter import cutout, cutout_box
 
 RNG = np.random.default_rng(0)
 
@@ -35,6 +36,37 @@ def test_a_cutout_compresses_as_well_as_libpng():
     ok, libpng = cv2.imencode(".png", cutout, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     assert ok
     assert len(encode_png(cutout)) < 1.1 * len(libpng)
+
+
+@pytest.mark.parametrize("corner", [(0, 0), (5, 7), (27, 40), (0, 40), (27, 0)])  # inside and on every edge
+@pytest.mark.parametrize("channels", [1, 4])
+def test_pixels_placed_in_zeros_encode_as_the_whole_image_would(corner, channels):
+    """A box written at its place in an image of zeros: the same bytes as the whole image, so the same pixels."""
+    box = RNG.integers(1, 256, (10, 13, channels), dtype=np.uint8)
+    whole = np.zeros((37, 53, channels), np.uint8)
+    whole[corner[0] : corner[0] + 10, corner[1] : corner[1] + 13] = box
+    assert encode_png(box, (37, 53), corner) == encode_png(whole)
+
+
+@pytest.mark.parametrize("corner", [(28, 0), (0, 41), (-1, 0)])
+def test_a_box_outside_its_image_is_refused(corner):
+    with pytest.raises(ValueError, match="do not fit in a 37x53 image"):
+        encode_png(np.ones((10, 13, 4), np.uint8), (37, 53), corner)
+
+
+@pytest.mark.parametrize(
+    ("car", "box_shape"), [(np.s_[3:9, 20:30], (6, 10)), (np.s_[0:37, 0:53], (37, 53)), (np.s_[0:0, 0:0], (1, 1))]
+)
+def test_the_cutout_box_holds_all_of_the_cutout_that_is_not_zero(car, box_shape):
+    photo = RNG.integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    mask = np.zeros((37, 53), np.uint8)
+    mask[car] = 1
+    mask[5, 25] = 0  # a hole inside the car stays transparent
+    pixels, (top, left) = cutout_box(photo, mask)
+    assert pixels.shape == (*box_shape, 4)
+    whole = np.zeros((37, 53, 4), np.uint8)
+    whole[top : top + box_shape[0], left : left + box_shape[1]] = pixels
+    np.testing.assert_array_equal(whole, cutout(photo, mask))
 
 
 @pytest.mark.parametrize(

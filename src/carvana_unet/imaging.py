@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 import cv2
@@ -169,3 +170,19 @@ def bounded_map(func: Callable[[T], R], items: Iterable[T], workers: int, window
                 yield pending.pop(0).result()
         for future in pending:
             yield future.result()
+
+
+@contextmanager
+def opencv_in_calling_threads() -> Iterator[None]:
+    """OpenCV's own thread pool off for the block, its previous size restored after.
+
+    For work that already runs photo by photo in threads of its own: there, OpenCV's workers add
+    no speed and spin between calls, taking CPU the other threads need (predict on 2 cores: about
+    8 ms of CPU a photo). The setting is OpenCV's, for the whole process, hence the block.
+    """
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(0)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(threads)

@@ -19,17 +19,29 @@ UP = 2  # PNG filter type 2: each byte minus the one above it; cheap, and runs o
 LEVEL = 1  # ISA-L's levels are 0-3; above 1 the files barely shrink
 
 
-def encode_png(pixels: np.ndarray) -> bytes:
-    """PNG bytes of 8-bit grey (H, W) or (H, W, 1), RGB (H, W, 3) or RGBA (H, W, 4) pixels."""
-    height, width = pixels.shape[:2]
+def encode_png(pixels: np.ndarray, size: tuple[int, int] | None = None, at: tuple[int, int] = (0, 0)) -> bytes:
+    """PNG bytes of 8-bit grey (H, W) or (H, W, 1), RGB (H, W, 3) or RGBA (H, W, 4) pixels.
+
+    With `size` (height, width), the image is that big and all zeros but for `pixels`, whose top-left
+    corner sits at `at` (row, column): a cut-out is filtered only within its car's box, and the zeros
+    around it are never built, only compressed.
+    """
+    box_h, box_w = pixels.shape[:2]
+    height, width = size or (box_h, box_w)
+    top, left = at
     channels = 1 if pixels.ndim == 2 else pixels.shape[2]
     if pixels.dtype != np.uint8 or pixels.ndim not in (2, 3) or channels not in COLOUR_TYPES or not pixels.size:
         raise ValueError(f"PNG needs non-empty uint8 grey, RGB or RGBA pixels, not {pixels.dtype} {pixels.shape}")
-    rows = np.ascontiguousarray(pixels).reshape(height, width * channels)
-    filtered = np.empty((height, 1 + width * channels), np.uint8)
+    if not (0 <= top <= height - box_h and 0 <= left <= width - box_w):
+        raise ValueError(f"pixels {pixels.shape[:2]} at {at} do not fit in a {height}x{width} image")
+    rows = np.ascontiguousarray(pixels).reshape(box_h, box_w * channels)
+    filtered = np.zeros((height, 1 + width * channels), np.uint8)
     filtered[:, 0] = UP
-    filtered[0, 1:] = rows[0]  # the row above the first is all zeros
-    np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])  # modulo 256, as PNG defines it
+    box = filtered[top : top + box_h + 1, 1 + left * channels : 1 + (left + box_w) * channels]
+    box[0] = rows[0]  # the row above is zeros: above the image or outside the box
+    np.subtract(rows[1:], rows[:-1], out=box[1:box_h])  # modulo 256, as PNG defines it
+    if len(box) > box_h:
+        np.negative(rows[-1], out=box[box_h])  # the row below the box: zeros minus its last row
     header = struct.pack(">IIBBBBB", width, height, 8, COLOUR_TYPES[channels], 0, 0, 0)
     return b"".join(
         [SIGNATURE, _chunk(b"IHDR", header), _chunk(b"IDAT", isal_zlib.compress(filtered, LEVEL)), _chunk(b"IEND", b"")]

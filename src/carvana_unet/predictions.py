@@ -18,9 +18,9 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
-from carvana_unet.imaging import bounded_map
+from carvana_unet.imaging import bounded_map, opencv_in_calling_threads
 from carvana_unet.png import encode_png
-from carvana_unet.segmenter import Photo, Segmenter, composite, cutout
+from carvana_unet.segmenter import Photo, Segmenter, composite, cutout_box
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,9 @@ def encode(pixels: np.ndarray, suffix: str) -> bytes:
     return data.tobytes()
 
 
-def _save_atomically(pixels: np.ndarray, path: Path) -> None:
+def _write_atomically(path: Path, data: bytes) -> None:
     staging = path.with_name(f".{path.name}.tmp")
-    staging.write_bytes(encode(pixels, path.suffix))
+    staging.write_bytes(data)
     os.replace(staging, path)
 
 
@@ -122,16 +122,19 @@ def write_predictions(out_dir: Path, stream: PredictionStream, workers: int = 2)
     def write(item: Prediction) -> Prediction:
         if item.error is None:
             paths = paths_of(item.name)
-            _save_atomically(item.mask * np.uint8(255), paths["mask"])
+            _write_atomically(paths["mask"], encode(item.mask * np.uint8(255), ".png"))
             if stream.cutouts:
-                _save_atomically(cutout(item.photo.pixels, item.mask), paths["cutout"])
+                car, corner = cutout_box(item.photo.pixels, item.mask)
+                _write_atomically(paths["cutout"], encode_png(car, item.mask.shape, corner))
             if stream.background:
-                _save_atomically(composite(item.photo.pixels, item.mask, stream.background), paths["composite"])
+                backdropped = composite(item.photo.pixels, item.mask, stream.background)
+                _write_atomically(paths["composite"], encode(backdropped, ".jpg"))
         return Prediction(item.name, error=item.error)  # let the pixels go
 
     todo = len(stream.names) - len(done)
-    written = bounded_map(write, stream.produce(done), workers)
-    results = list(tqdm(written, total=todo, desc=f"predicting into {out_dir}", unit="photo"))
+    with opencv_in_calling_threads():
+        written = bounded_map(write, stream.produce(done), workers)
+        results = list(tqdm(written, total=todo, desc=f"predicting into {out_dir}", unit="photo"))
     report = {
         "photos": len(stream.names),
         "written": [r.name for r in results if r.error is None],

@@ -124,6 +124,16 @@ def cutout(photo: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return cv2.bitwise_and(opaque, opaque, mask=mask.astype(np.uint8))  # 3x OpenCV's split and merge, 7x numpy's
 
 
+def cutout_box(photo: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """The cut-out within the mask's bounding box and the box's top-left corner (row, column): all of the
+    cut-out that is not zero, a fifth of the frame for a typical car. An empty mask gives one zero pixel."""
+    left, top, width, height = cv2.boundingRect(mask)
+    if not width:
+        return np.zeros((1, 1, 4), np.uint8), (0, 0)
+    box = np.s_[top : top + height, left : left + width]
+    return cutout(photo[box], mask[box]), (top, left)
+
+
 def composite(photo: np.ndarray, mask: np.ndarray, background: str) -> np.ndarray:
     """The car on `background`: a colour PIL understands ('white', '#00b140') or an image file, stretched."""
     height, width = mask.shape
