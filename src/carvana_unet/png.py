@@ -2,8 +2,8 @@
 
 On a CPU, encoding full-size PNGs, not the model, bounded predict's throughput: libpng (OpenCV's)
 at zlib level 1 takes about 28 ms for a 1918x1280 RGBA cut-out; this takes about 5 ms for a file
-of about the same size, about 4 when only the car's box is given. PNG allows any deflate stream,
-so every decoder reads these files.
+of about the same size, a little less when only the car's box is given. PNG allows any deflate
+stream, so every decoder reads these files.
 """
 
 from __future__ import annotations
