@@ -59,9 +59,9 @@ def test_a_box_outside_its_image_is_refused(corner):
 )
 def test_the_cutout_box_holds_all_of_the_cutout_that_is_not_zero(car, box_shape):
     photo = RNG.integers(0, 256, (37, 53, 3), dtype=np.uint8)
-    mask = np.zeros((37, 53), np.uint8)
-    mask[car] = 1
-    mask[5, 25] = 0  # a hole inside the car stays transparent
+    mask = np.zeros((37, 53), bool)  # a bool mask works as a 0/1 one
+    mask[car] = True
+    mask[5, 25] = False  # a hole inside the car stays transparent
     pixels, (top, left) = cutout_box(photo, mask)
     assert pixels.shape == (*box_shape, 4)
     whole = np.zeros((37, 53, 4), np.uint8)

@@ -178,7 +178,7 @@ def opencv_in_calling_threads() -> Iterator[None]:
 
     For work that already runs photo by photo in threads of its own: there, OpenCV's workers add
     no speed and spin between calls, taking CPU the other threads need (predict on 2 cores: about
-    8 ms of CPU a photo). The setting is OpenCV's, for the whole process, hence the block.
+    4 ms of CPU a photo, 7% of its throughput). The setting is OpenCV's, for the whole process, hence the block.
     """
     threads = cv2.getNumThreads()
     cv2.setNumThreads(0)

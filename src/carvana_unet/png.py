@@ -25,7 +25,7 @@ def encode_png(pixels: np.ndarray, size: tuple[int, int] | None = None, at: tupl
 
     With `size` (height, width), the image is that big and all zeros but for `pixels`, whose top-left
     corner sits at `at` (row, column): a cut-out is filtered only within its car's box, and the zeros
-    around it are never built, only compressed.
+    around it are only compressed.
     """
     box_h, box_w = pixels.shape[:2]
     height, width = size or (box_h, box_w)

@@ -127,7 +127,7 @@ def cutout(photo: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def cutout_box(photo: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     """The cut-out within the mask's bounding box and the box's top-left corner (row, column): all of the
     cut-out that is not zero (on the synthetic cars, about 40% of the frame). An empty mask gives one zero pixel."""
-    left, top, width, height = cv2.boundingRect(mask)
+    left, top, width, height = cv2.boundingRect(mask.astype(np.uint8, copy=False))
     if not width:
         return np.zeros((1, 1, 4), np.uint8), (0, 0)
     box = np.s_[top : top + height, left : left + width]
