@@ -41,6 +41,7 @@ from carvana_unet.serving import PackagedModel, pyfunc_arguments  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import served  # noqa: E402  (the server helper the serving test uses)
+from timing import alternating, timed  # noqa: E402  (benchmarks/timing.py)
 
 FLOOR = "an all-transparent RGBA PNG"  # what any full-size cut-out costs at least, however small the car
 
@@ -51,13 +52,6 @@ def write_photos(folder: Path, count: int, width: int, height: int) -> list[Path
     for image_id in data.image_ids(data.train_cars)[:count]:
         synthetic.write_image(data, image_id, folder, "test")  # photos only, as test photos are
     return sorted((folder / "test").glob("*.jpg"))
-
-
-def timed(work, count: int) -> tuple[float, float]:
-    """Images a second, and CPU milliseconds (all threads) an image, of `work` on `count` images."""
-    start, cpu = time.perf_counter(), time.process_time()
-    work()
-    return count / (time.perf_counter() - start), 1000 * (time.process_time() - cpu) / count
 
 
 def bare_predict(segmenter: Segmenter, tensors: np.ndarray, batch_size: int) -> tuple[float, float]:
@@ -178,18 +172,13 @@ def main() -> None:
         photos = write_photos(scratch / "raw", args.images, args.width, args.height)
         tensors = np.stack([segmenter.read(p).model_input for p in photos]) / np.float32(255)
         cutouts = not args.masks_only
-        bare_predict(segmenter, tensors, args.batch_size)  # warm-up: the first calls trace the model
-        end_to_end(segmenter, photos, scratch / "out", args.batch_size, args.workers, cutouts)
-        # Alternate the two and keep each one's best round: on a shared machine, noise only slows.
-        rounds = [
-            (
-                bare_predict(segmenter, tensors, args.batch_size),
-                end_to_end(segmenter, photos, scratch / "out", args.batch_size, args.workers, cutouts),
-            )
-            for _ in range(args.rounds)
-        ]
-        bare, full = (max(r[i][0] for r in rounds) for i in range(2))
-        bare_cpu, full_cpu = (float(np.median([r[i][1] for r in rounds])) for i in range(2))
+        (bare, bare_cpu), (full, full_cpu) = alternating(
+            [
+                lambda: bare_predict(segmenter, tensors, args.batch_size),
+                lambda: end_to_end(segmenter, photos, scratch / "out", args.batch_size, args.workers, cutouts),
+            ],
+            args.rounds,
+        )
         height, width = model.input_shape[1:3]
         print(
             f"{len(photos)} photos {args.width}x{args.height}, model input {width}x{height}, batch "

@@ -36,6 +36,7 @@ from carvana_unet.submission import write_submission  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from kedro_project import raw_folder  # noqa: E402  (the tests' reader of the catalog's raw folders)
+from timing import alternating, timed  # noqa: E402  (benchmarks/timing.py)
 
 KAGGLE_TEST_IMAGES = 100_064
 
@@ -47,13 +48,6 @@ def write_test_images(folder: Path, count: int, width: int, height: int) -> list
     for image_id in ids:
         synthetic.write_image(data, image_id, folder, "test")
     return [folder / "test" / f"{image_id}.jpg" for image_id in ids]
-
-
-def timed(work, count: int) -> tuple[float, float]:
-    """Images a second, and CPU milliseconds (all threads) an image, of `work` on `count` images."""
-    start, cpu = time.perf_counter(), time.process_time()
-    work()
-    return count / (time.perf_counter() - start), 1000 * (time.process_time() - cpu) / count
 
 
 def main() -> None:
@@ -96,12 +90,9 @@ def main() -> None:
         def bare_predict() -> tuple[float, float]:
             return timed(lambda: model.predict(resized, batch_size=args.batch_size, verbose=0), len(paths))
 
-        bare_predict(), end_to_end(False), end_to_end(True)  # warm-up: the first calls trace the models
-        # Alternate the three and keep each one's best round: on a shared machine, noise only slows.
-        rounds = [(bare_predict(), end_to_end(False), end_to_end(True)) for _ in range(args.rounds)]
-        bare, plain, refined = (max(r[i][0] for r in rounds) for i in range(3))
-        # CPU time a photo (all threads) moves less with the machine's load than throughput does.
-        bare_cpu, plain_cpu, refined_cpu = (float(np.median([r[i][1] for r in rounds])) for i in range(3))
+        (bare, bare_cpu), (plain, plain_cpu), (refined, refined_cpu) = alternating(
+            [bare_predict, lambda: end_to_end(False), lambda: end_to_end(True)], args.rounds
+        )
         probabilities = model.predict(resized[: args.batch_size], batch_size=args.batch_size, verbose=0)[..., 0]
         start = time.perf_counter()
         for p in probabilities:
