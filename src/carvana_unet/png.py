@@ -36,7 +36,9 @@ def encode_png(pixels: np.ndarray, size: tuple[int, int] | None = None, at: tupl
     if not (0 <= top <= height - box_h and 0 <= left <= width - box_w):
         raise ValueError(f"pixels {pixels.shape[:2]} at {at} do not fit in a {height}x{width} image")
     rows = np.ascontiguousarray(pixels).reshape(box_h, box_w * channels)
-    filtered = np.zeros((height, 1 + width * channels), np.uint8)
+    shape = (height, 1 + width * channels)
+    # Zeros only where a box leaves some around it: a whole image overwrites every byte.
+    filtered = np.empty(shape, np.uint8) if (box_h, box_w) == (height, width) else np.zeros(shape, np.uint8)
     filtered[:, 0] = UP
     box = filtered[top : top + box_h + 1, 1 + left * channels : 1 + (left + box_w) * channels]
     box[0] = rows[0]  # the row above is zeros: above the image or outside the box
