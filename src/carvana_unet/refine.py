@@ -129,7 +129,8 @@ class Refiner:
         calls, start = [], 0
         while start < len(boxes):  # every window is read before any output is written back
             stop = start + max(1, int(np.searchsorted(np.cumsum(widths[start:]), per_call, side="right")))
-            calls.append((boxes[start:stop], self._predict_windows(photo, probabilities, boxes[start:stop], margin)))
+            chunk, chunk_widths = boxes[start:stop], widths[start:stop]
+            calls.append((chunk, self._predict_windows(photo, probabilities, chunk, chunk_widths, margin)))
             start = stop
         refined = probabilities if in_place else probabilities.copy()
         for call_boxes, outputs in calls:
@@ -138,15 +139,15 @@ class Refiner:
         return refined
 
     def _predict_windows(
-        self, photo: np.ndarray, probabilities: np.ndarray, boxes: np.ndarray, margin: int
+        self, photo: np.ndarray, probabilities: np.ndarray, boxes: np.ndarray, widths: np.ndarray, margin: int
     ) -> list[np.ndarray]:
-        """The refined probability inside each box, from one call into Keras.
+        """The refined probability inside each box, from one call into Keras (`widths`: its windows').
 
         The windows (each box grown by `margin`) sit side by side on one canvas, a single image for the
         network: each output kept lies `margin` inside its own window, so it never sees its neighbours,
         and one wide image runs no slower a pixel than a batch of small ones.
         """
-        offsets = np.r_[0, np.cumsum(boxes[:, 3] - boxes[:, 2] + 2 * margin)]
+        offsets = np.r_[0, np.cumsum(widths)]
         width = -(-offsets[-1] // CANVAS_WIDTH_STEP) * CANVAS_WIDTH_STEP
         canvas_photo = np.zeros((1, self.strip + 2 * margin, width, 3), np.uint8)
         canvas_coarse = np.zeros((1, self.strip + 2 * margin, width, 1), np.float32)
