@@ -9,7 +9,7 @@ the length of the car's outline, not with the image.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
@@ -32,27 +32,46 @@ class Logit(layers.Layer):
         return ops.log(p) - ops.log(1.0 - p)
 
 
-def build_refiner(filters: int = 8, dilations: tuple[int, ...] = (1, 2, 4)) -> keras.Model:
+def build_refiner(filters: int = 8, dilations: tuple[int, ...] = (1, 2, 4), padding: str = "same") -> keras.Model:
     """Photo (H, W, 3) in [0, 1] and coarse probability (H, W, 1) in, refined probability out.
 
     A correction added to the coarse logit, its last layer zero at the start: an untrained
     refiner returns the coarse probability unchanged, so training only ever has to learn the fix.
     Dilated 3x3 convolutions see sum(dilations) pixels each way at a few thousand operations a pixel.
+    With `padding="valid"` the output is the input less `sum(dilations)` pixels on every side: each
+    layer computes only what the next one reads (see `interior_refiner`).
     """
     photo = keras.Input((None, None, 3), name="photo")
     coarse = keras.Input((None, None, 1), name="coarse")
     x = layers.Concatenate(name="inputs")([photo, coarse])
     for i, rate in enumerate(dilations):
-        x = layers.Conv2D(filters, 3, padding="same", dilation_rate=rate, activation="relu", name=f"refine{i}")(x)
+        x = layers.Conv2D(filters, 3, padding=padding, dilation_rate=rate, activation="relu", name=f"refine{i}")(x)
     correction = layers.Conv2D(1, 1, kernel_initializer="zeros", name="correction")(x)
-    logit = layers.Add(name="refined_logit")([Logit(name="coarse_logit")(coarse), correction])
+    kept = layers.Cropping2D(sum(dilations), name="interior")(coarse) if padding == "valid" else coarse
+    logit = layers.Add(name="refined_logit")([Logit(name="coarse_logit")(kept), correction])
     return keras.Model([photo, coarse], layers.Activation("sigmoid", dtype="float32", name="refined")(logit))
+
+
+def _dilated_convolutions(model: keras.Model) -> list[layers.Conv2D]:
+    return [layer for layer in model.layers if isinstance(layer, layers.Conv2D) and layer.kernel_size[0] > 1]
 
 
 def reach(model: keras.Model) -> int:
     """How many pixels each way a refiner's output depends on: the margin its windows need."""
-    convolutions = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
-    return sum(layer.dilation_rate[0] * (layer.kernel_size[0] // 2) for layer in convolutions)
+    return sum(layer.dilation_rate[0] * (layer.kernel_size[0] // 2) for layer in _dilated_convolutions(model))
+
+
+def interior_refiner(model: keras.Model) -> keras.Model:
+    """The trained refiner with unpadded convolutions: the same output `reach` pixels inside each edge.
+
+    Windows only keep what lies a margin inside them, yet a padded layer computes its whole input
+    area; unpadded, each layer drops its own reach, so 24-row strips cost 36 + 32 + 24 rows of the
+    three layers instead of 38 each: about 20% less time in the network, the same values (tested).
+    """
+    convolutions = _dilated_convolutions(model)
+    interior = build_refiner(convolutions[0].filters, tuple(c.dilation_rate[0] for c in convolutions), "valid")
+    interior.set_weights(model.get_weights())
+    return interior
 
 
 def uncertain(probabilities: np.ndarray, band: float) -> np.ndarray:
@@ -114,6 +133,10 @@ class Refiner:
     band: float = 0.02
     strip: int = 24
     pixels_per_call: int = 1 << 19
+    interior: keras.Model = field(init=False, repr=False, compare=False)  # what runs: `interior_refiner(model)`
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "interior", interior_refiner(self.model))  # frozen: set once, here
 
     def config(self) -> dict[str, Any]:
         return {"band": self.band, "strip": self.strip, "pixels_per_call": self.pixels_per_call}
@@ -158,8 +181,8 @@ class Refiner:
             canvas_coarse[0, ..., 0][area] = window(probabilities, box, margin)
         inputs = [canvas_photo.astype(np.float32) / np.float32(255), canvas_coarse]
         # Keras traces its predict function again for a new canvas shape only until it has seen two,
-        # then generalises it. A plain call runs eagerly: 3x slower here.
-        out = np.asarray(self.model.predict_on_batch(inputs))[0, margin:, margin:, 0]
+        # then generalises it. A plain call runs eagerly: 3x slower here. The output starts `margin` in.
+        out = np.asarray(self.interior.predict_on_batch(inputs))[0, ..., 0]
         return [
             out[: bottom - top, offset : offset + right - left]
             for (top, bottom, left, right), offset in zip(boxes, offsets, strict=False)
