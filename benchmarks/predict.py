@@ -1,9 +1,10 @@
-"""Predict throughput on full-size photos vs bare `model.predict`, and the served endpoint's latency.
+"""Predict throughput on full-size photos vs the bare model, and the served endpoint's latency.
 
 Usage: python benchmarks/predict.py --model data/06_models/unet.keras [--refiner data/06_models/refiner.keras]
                                    [--images 48 --requests 40] [--masks-only]
 1. The predict pipeline's own code (read JPEG at full and model size, predict, [refine,] full-size mask,
-   cut-out, write both PNGs) against bare `model.predict` on pre-resized tensors, in one process, best of
+   cut-out, write both PNGs) against the bare model on pre-resized tensors (`model.predict` or a
+   `predict_on_batch` loop, whichever ran faster: benchmarks/timing.py says why), in one process, best of
    alternating rounds, with the CPU time a photo (all threads), which moves less with the machine's load
    than throughput does. With --refiner, the refinement stage is on, with conf/base/parameters_refinement.yml's
    settings; with --masks-only, predict writes masks only (`predict.cutouts: false`).
@@ -41,7 +42,7 @@ from carvana_unet.serving import PackagedModel, pyfunc_arguments  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import served  # noqa: E402  (the server helper the serving test uses)
-from timing import alternating, timed  # noqa: E402  (benchmarks/timing.py)
+from timing import alternating, bare_model, baseline, timed  # noqa: E402  (benchmarks/timing.py)
 
 FLOOR = "an all-transparent RGBA PNG"  # what any full-size cut-out costs at least, however small the car
 
@@ -52,10 +53,6 @@ def write_photos(folder: Path, count: int, width: int, height: int) -> list[Path
     for image_id in data.image_ids(data.train_cars)[:count]:
         synthetic.write_image(data, image_id, folder, "test")  # photos only, as test photos are
     return sorted((folder / "test").glob("*.jpg"))
-
-
-def bare_predict(segmenter: Segmenter, tensors: np.ndarray, batch_size: int) -> tuple[float, float]:
-    return timed(lambda: segmenter.model.predict(tensors, batch_size=batch_size, verbose=0), len(tensors))
 
 
 def end_to_end(
@@ -172,19 +169,22 @@ def main() -> None:
         photos = write_photos(scratch / "raw", args.images, args.width, args.height)
         tensors = np.stack([segmenter.read(p).model_input for p in photos]) / np.float32(255)
         cutouts = not args.masks_only
-        (bare, bare_cpu), (full, full_cpu) = alternating(
+        keras_predict, predict_loop, (full, full_cpu) = alternating(
             [
-                lambda: bare_predict(segmenter, tensors, args.batch_size),
+                *bare_model(model, tensors, args.batch_size),
                 lambda: end_to_end(segmenter, photos, scratch / "out", args.batch_size, args.workers, cutouts),
             ],
             args.rounds,
         )
+        bare, bare_cpu = baseline(keras_predict, predict_loop)
         height, width = model.input_shape[1:3]
         print(
             f"{len(photos)} photos {args.width}x{args.height}, model input {width}x{height}, batch "
             f"{args.batch_size}, {args.workers} worker threads, {os.cpu_count()} CPUs, best of {args.rounds} rounds"
         )
-        print(f"  bare model.predict on pre-resized tensors          {bare:7.2f} img/s, CPU {bare_cpu:5.1f} ms a photo")
+        for label, (rate, cpu) in (("model.predict", keras_predict), ("predict_on_batch", predict_loop)):
+            print(f"  bare model, pre-resized tensors, {label:<17} {rate:7.2f} img/s, CPU {cpu:5.1f} ms a photo")
+        print(f"  bare = the faster of the two                       {bare:7.2f} img/s")
         refined = ", refine" if refiner else ""
         written = "full-size mask" if args.masks_only else "full-size mask + cut-out"
         print(f"  predict: read, predict{refined}, {written}, write {full:7.2f} img/s, CPU {full_cpu:5.1f} ms a photo")

@@ -1,12 +1,13 @@
-"""Submission throughput: the whole streaming submission vs bare `model.predict` on the same images.
+"""Submission throughput: the whole streaming submission vs the bare model on the same images.
 
 Usage: python benchmarks/submission.py [--model data/06_models/unet.keras --refiner data/06_models/refiner.keras
                                        --images 64 --batch-size 8]
 The models are the ones `make run` trained (the input size is read from the U-Net). All figures come
 from the same process on the same full-size synthetic test images, so their ratios hold on a noisy
 machine: the submission with the full-resolution refiner (conf/base/parameters_refinement.yml's
-settings) and without it, each against bare `model.predict`. Also prints the post-processing time
-per full-size mask and the projections for Kaggle's test set.
+settings) and without it, each against the bare model: `model.predict` or a `predict_on_batch` loop on
+pre-resized tensors, whichever ran faster (benchmarks/timing.py says why). Also prints the
+post-processing time per full-size mask and the projections for Kaggle's test set.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from carvana_unet.submission import write_submission  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from kedro_project import raw_folder  # noqa: E402  (the tests' reader of the catalog's raw folders)
-from timing import alternating, timed  # noqa: E402  (benchmarks/timing.py)
+from timing import alternating, bare_model, baseline, timed  # noqa: E402  (benchmarks/timing.py)
 
 KAGGLE_TEST_IMAGES = 100_064
 
@@ -87,12 +88,11 @@ def main() -> None:
         inputs = [imaging.decode_to_model_size(loaders[p.stem](), input_h, input_w, "stretch")[0] for p in paths]
         resized = np.stack(inputs).astype(np.float32) / 255
 
-        def bare_predict() -> tuple[float, float]:
-            return timed(lambda: model.predict(resized, batch_size=args.batch_size, verbose=0), len(paths))
-
-        (bare, bare_cpu), (plain, plain_cpu), (refined, refined_cpu) = alternating(
-            [bare_predict, lambda: end_to_end(False), lambda: end_to_end(True)], args.rounds
+        keras_predict, predict_loop, (plain, plain_cpu), (refined, refined_cpu) = alternating(
+            [*bare_model(model, resized, args.batch_size), lambda: end_to_end(False), lambda: end_to_end(True)],
+            args.rounds,
         )
+        bare, bare_cpu = baseline(keras_predict, predict_loop)
         probabilities = model.predict(resized[: args.batch_size], batch_size=args.batch_size, verbose=0)[..., 0]
         start = time.perf_counter()
         for p in probabilities:
@@ -103,14 +103,16 @@ def main() -> None:
         f"{len(paths)} test images {args.width}x{args.height}, model input {input_w}x{input_h}, "
         f"best of {args.rounds} rounds, batch {args.batch_size}, {args.workers} worker threads, {os.cpu_count()} CPUs"
     )
-    print(f"  bare model.predict on pre-resized tensors : {bare:7.2f} img/s, CPU {bare_cpu:5.1f} ms a photo")
+    for label, (rate, cpu) in (("model.predict", keras_predict), ("predict_on_batch", predict_loop)):
+        print(f"  bare model, pre-resized tensors, {label:<16}: {rate:7.2f} img/s, CPU {cpu:5.1f} ms a photo")
+    print(f"  bare = the faster of the two                     : {bare:7.2f} img/s")
     print("  end-to-end submission (read JPEG, resize, predict, upscale, [refine,] threshold, RLE, write):")
     for label, rate, cpu, target in (
         ("U-Net alone", plain, plain_cpu, 0.7),
         ("with the refiner", refined, refined_cpu, 0.5),
     ):
         print(
-            f"    {label:<16}: {rate:7.2f} img/s = {rate / bare:.2f} of bare predict (target >= {target}); "
+            f"    {label:<16}: {rate:7.2f} img/s = {rate / bare:.2f} of bare (target >= {target}); "
             f"CPU {cpu:5.1f} ms a photo, bare's share {bare_cpu / cpu:.2f}"
         )
     print(f"  post-processing per full-size mask (upscale + threshold + RLE, one thread): {post_ms:.1f} ms")
