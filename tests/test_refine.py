@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import cv2
+import keras
 import numpy as np
 import pytest
 
@@ -80,6 +81,25 @@ def test_the_strip_canvas_gives_what_the_network_gives_on_the_whole_photo():
     in_place = coarse.copy()
     assert Refiner(model, band=0.02, strip=8, pixels_per_call=1).refine(photo, in_place, in_place=True) is in_place
     np.testing.assert_allclose(in_place[band], whole[band], atol=1e-5)
+
+
+def test_the_unpadded_twin_keeps_a_mixed_precision_refiners_dtype_policy():
+    # A refiner trained under mixed_float16 and loaded where the global policy is float32 must still
+    # compute in float16, as the saved model would, not in the policy that happens to be global.
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = build_refiner(dilations=(1, 1))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    photo, _, coarse = studio_photo(3)
+    rng = np.random.default_rng(1)
+    model.set_weights([rng.normal(0, 0.3, w.shape).astype(np.float32) for w in model.get_weights()])
+    interior = interior_refiner(model)
+    assert {layer.dtype_policy.name for layer in interior.layers if layer.weights} == {"mixed_float16"}
+    inputs = [photo[None] / np.float32(255), coarse[None, ..., None]]
+    np.testing.assert_array_equal(
+        interior.predict_on_batch(inputs)[0, ..., 0], model.predict_on_batch(inputs)[0, 2:-2, 2:-2, 0]
+    )
 
 
 def test_the_band_is_the_same_open_interval_for_a_full_map_and_a_batch_of_crops():
