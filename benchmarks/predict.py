@@ -42,7 +42,7 @@ from carvana_unet.serving import PackagedModel, pyfunc_arguments  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import served  # noqa: E402  (the server helper the serving test uses)
-from timing import alternating, bare_model, baseline, timed  # noqa: E402  (benchmarks/timing.py)
+from timing import alternating, bare_model, baseline, print_bare, timed  # noqa: E402  (benchmarks/timing.py)
 
 FLOOR = "an all-transparent RGBA PNG"  # what any full-size cut-out costs at least, however small the car
 
@@ -182,9 +182,7 @@ def main() -> None:
             f"{len(photos)} photos {args.width}x{args.height}, model input {width}x{height}, batch "
             f"{args.batch_size}, {args.workers} worker threads, {os.cpu_count()} CPUs, best of {args.rounds} rounds"
         )
-        for label, (rate, cpu) in (("model.predict", keras_predict), ("predict_on_batch", predict_loop)):
-            print(f"  bare model, pre-resized tensors, {label:<17} {rate:7.2f} img/s, CPU {cpu:5.1f} ms a photo")
-        print(f"  bare = the faster of the two                       {bare:7.2f} img/s")
+        print_bare(keras_predict, predict_loop)
         refined = ", refine" if refiner else ""
         written = "full-size mask" if args.masks_only else "full-size mask + cut-out"
         print(f"  predict: read, predict{refined}, {written}, write {full:7.2f} img/s, CPU {full_cpu:5.1f} ms a photo")

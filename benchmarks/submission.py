@@ -37,7 +37,7 @@ from carvana_unet.submission import write_submission  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from kedro_project import raw_folder  # noqa: E402  (the tests' reader of the catalog's raw folders)
-from timing import alternating, bare_model, baseline, timed  # noqa: E402  (benchmarks/timing.py)
+from timing import alternating, bare_model, baseline, print_bare, timed  # noqa: E402  (benchmarks/timing.py)
 
 KAGGLE_TEST_IMAGES = 100_064
 
@@ -103,9 +103,7 @@ def main() -> None:
         f"{len(paths)} test images {args.width}x{args.height}, model input {input_w}x{input_h}, "
         f"best of {args.rounds} rounds, batch {args.batch_size}, {args.workers} worker threads, {os.cpu_count()} CPUs"
     )
-    for label, (rate, cpu) in (("model.predict", keras_predict), ("predict_on_batch", predict_loop)):
-        print(f"  bare model, pre-resized tensors, {label:<16}: {rate:7.2f} img/s, CPU {cpu:5.1f} ms a photo")
-    print(f"  bare = the faster of the two                     : {bare:7.2f} img/s")
+    print_bare(keras_predict, predict_loop)
     print("  end-to-end submission (read JPEG, resize, predict, upscale, [refine,] threshold, RLE, write):")
     for label, rate, cpu, target in (
         ("U-Net alone", plain, plain_cpu, 0.7),
