@@ -28,6 +28,14 @@ def test_random_round_trip(shape):
     np.testing.assert_array_equal(rle.decode(rle.encode(mask), shape), mask)
 
 
+def test_any_binary_mask_dtype_gives_the_same_code():
+    # 0/1 bytes are read as bools without a copy; any other binary mask is converted first.
+    mask = np.random.default_rng(3).random((37, 53)) > 0.6
+    code = rle.encode(mask)
+    for same in (mask.view(np.uint8), mask.astype(np.uint8) * np.uint8(255), mask.astype(np.float32)):
+        assert rle.encode(same) == code
+
+
 def test_decode_rejects_runs_outside_the_mask():
     with pytest.raises(ValueError, match="outside"):
         rle.decode("5 3", (2, 3))

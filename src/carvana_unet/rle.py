@@ -7,7 +7,10 @@ import numpy as np
 
 def encode(mask: np.ndarray) -> str:
     """Encode a 2-D binary mask; an empty mask gives the empty string."""
-    pixels = np.asarray(mask, dtype=bool).ravel()
+    pixels = np.asarray(mask).ravel()
+    if pixels.dtype == np.uint8 and pixels.max(initial=0) <= 1:
+        pixels = pixels.view(bool)  # 0/1 bytes are numpy bools: a view, not a second full-size array
+    pixels = pixels.astype(bool, copy=False)
     # Pad with a background pixel at each end so runs touching the first or
     # last pixel still produce a start and an end transition.
     padded = np.concatenate(([False], pixels, [False]))

@@ -80,7 +80,8 @@ class Segmenter:
         full_size = imaging.to_original_size(probabilities, *photo.size, self.aspect)
         if self.refiner is not None:
             full_size = self.refiner.refine(photo.pixels, full_size, in_place=True)  # its own array: no copy
-        return (full_size > self.threshold).astype(np.uint8)
+        # numpy's bools are 0/1 bytes: a view, not a second full-size array.
+        return (full_size > self.threshold).view(np.uint8)
 
 
 def open_photo(source: Path | bytes) -> np.ndarray:
@@ -121,7 +122,9 @@ def cutout(photo: np.ndarray, mask: np.ndarray) -> np.ndarray:
     encode about 6x faster and 6x smaller.
     """
     opaque = cv2.cvtColor(photo, cv2.COLOR_RGB2RGBA)
-    return cv2.bitwise_and(opaque, opaque, mask=mask.astype(np.uint8))  # 3x OpenCV's split and merge, 7x numpy's
+    return cv2.bitwise_and(
+        opaque, opaque, mask=mask.astype(np.uint8, copy=False)
+    )  # 3x OpenCV's split and merge, 7x numpy's
 
 
 def cutout_box(photo: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
