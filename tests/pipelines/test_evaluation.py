@@ -3,9 +3,10 @@ reported at its own best threshold, and both reach metrics.json and MLflow."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from carvana_unet.pipelines.evaluation.nodes import summarize
+from carvana_unet.pipelines.evaluation.nodes import EXTRA, MISSED, error_picture, summarize
 from carvana_unet.pipelines.evaluation.params import EvaluationParams
 
 
@@ -48,3 +49,17 @@ def test_without_refinement_there_is_no_separate_unet_figure():
     per_image, metrics, _, _ = summarize(scores(False), EvaluationParams(thresholds=[0.4, 0.6]))
     assert "dice_coarse_mean" not in metrics and "dice_coarse" not in per_image
     assert "dice_thin_coarse_mean" not in metrics and metrics["dice_thin_mean"] == 0.9
+
+
+def test_the_error_picture_is_the_cars_box_with_its_wrong_pixels_painted():
+    photo = np.full((100, 150, 3), 200, np.uint8)
+    truth = np.zeros((100, 150), bool)
+    truth[40:60, 50:90] = True
+    predicted = truth.copy()
+    predicted[40:42, 50:90] = False  # a roof strip missed
+    predicted[60, 70] = True  # one pixel too many below the car
+    picture = error_picture(photo, truth & ~predicted, predicted & ~truth, truth | predicted, margin=5)
+    assert picture.shape == (61 - 40 + 10, 90 - 50 + 10, 3)  # rows 35..65, columns 45..94
+    assert (picture[5:7, 5:45] == MISSED).all()
+    assert (picture[25, 25] == EXTRA).all()
+    assert (picture[10, 10] == 200).all() and (photo == 200).all()  # right pixels as photographed, photo untouched
