@@ -1,7 +1,8 @@
 """The trained model with its pre- and post-processing: any photo in, a full-size mask out.
 
 One code path for every door: the predict pipeline, `carvana-unet predict`, and the MLflow
-model that `mlflow models serve` runs all call `Segmenter.read` and `Segmenter.masks`.
+model that `mlflow models serve` runs all call `Segmenter.read` and `Segmenter.masks`; the submission
+calls `Segmenter.probabilities` and `Segmenter.mask` on photos it reads as ingestion does (no EXIF turn).
 """
 
 from __future__ import annotations
