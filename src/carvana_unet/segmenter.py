@@ -2,7 +2,7 @@
 
 One code path for every door: the predict pipeline, `carvana-unet predict`, and the MLflow
 model that `mlflow models serve` runs all call `Segmenter.read` and `Segmenter.masks`; the submission
-calls `Segmenter.probabilities` and `Segmenter.mask` on photos it reads as ingestion does (no EXIF turn).
+reads with `Segmenter.stored` (as ingestion reads, no EXIF turn) and calls `probabilities` and `mask`.
 """
 
 from __future__ import annotations
@@ -55,6 +55,11 @@ class Segmenter:
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
         if not is_upright_jpeg(data):
             return self.photo(open_photo(data))
+        return self.stored(data, pixels)
+
+    def stored(self, data: bytes, pixels: bool = True) -> Photo:
+        """A photo's bytes as stored, with no EXIF turn: the grid Kaggle's masks are drawn on, read as
+        ingestion reads the training photos (the submission reads its test JPEGs so)."""
         height, width = self.model.input_shape[1:3]
         small, size = imaging.decode_to_model_size(data, height, width, self.aspect)
         return Photo(size, small, imaging.decode(data) if pixels or self.refiner is not None else None)

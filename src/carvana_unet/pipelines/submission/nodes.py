@@ -53,15 +53,12 @@ def make_submission(
         )
     refiner = refinement.refiner(refiner_model)
     segmenter = Segmenter(model, threshold["threshold"], ingestion.aspect, options.flip_tta, refiner)
-    height, width = model.input_shape[1:3]
     batch_size, workers = options.batch_size, options.workers
     unreadable: list[str] = []
 
     def load(name: str) -> Loaded:
         try:
-            data = test_images[name.removesuffix(".jpg")]()
-            small, size = imaging.decode_to_model_size(data, height, width, ingestion.aspect)
-            return name, Photo(size, small, imaging.decode(data) if refiner is not None else None)
+            return name, segmenter.stored(test_images[name.removesuffix(".jpg")](), pixels=False)
         except Exception as error:  # noqa: BLE001 - any decoder failure means the file is unusable
             if options.on_unreadable != "empty":
                 raise CarvanaDataError(
