@@ -9,13 +9,11 @@ import pytest
 
 from carvana_unet import augment, imaging
 from carvana_unet.dice import dice
-from carvana_unet.pipelines.training.params import RefinementParams
 from carvana_unet.refine import Refiner, band_windows, build_refiner, interior_refiner, reach, uncertain, window
 from carvana_unet.refine_training import CoarseJitter, CropBatches, fit_refiner, photo_crops, sample_crops
 
 OPTIONS = {"filters": 8, "dilations": [1, 1, 1], "epochs": 12, "batch_size": 16, "learning_rate": 0.003}
 OPTIONS |= {"band": 0.02, "seed": 3, "coarse_jitter": 0.0, "coarse_jitter_size": 0, "coarse_jitter_openings": 0.5}
-OPTIONS |= {"coarse_jitter_shifts": 0.0}
 
 
 def studio_photo(seed: int, height: int = 96, width: int = 144) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -212,31 +210,3 @@ def test_coarse_jitter_fills_concavities_or_drops_thin_parts_the_same_way_every_
     filled_only = closings_only[:, 24, 32] > coarse[24, 32]
     assert (filled_only >= filled).all() and filled_only.sum() > filled.sum()
     assert not (closings_only[:, 10, 44] < coarse[10, 44]).any()
-
-
-def test_coarse_jitter_shifts_move_every_edge_in_or_out():
-    # A straight-edged car blurred as the U-Net's map is: an erosion moves its top edge down, a dilation up.
-    truth = np.zeros((64, 64), np.uint8)
-    truth[24:, :] = 1
-    coarse = np.round(cv2.GaussianBlur(truth.astype(np.float32), (0, 0), 1.0) * 255).astype(np.uint8)
-    crops = np.repeat(np.dstack([np.zeros((64, 64, 3), np.uint8), coarse])[None], 40, axis=0)
-    truths = np.repeat(truth[None], 40, axis=0)
-
-    def edge_rows(jitter: CoarseJitter) -> np.ndarray:
-        """Each crop's first row where the map says car, down the middle column."""
-        batches = CropBatches(crops, truths, 40, epoch=2, seed=5, band=0.02, margin=0, jitter=jitter)
-        return (batches[0][0][1][..., 32, 0] > 0.5).argmax(axis=1)
-
-    plain = edge_rows(CoarseJitter())
-    assert (plain == 24).all()
-    shifted = edge_rows(CoarseJitter(0.5, 15, 0.0, 1.0))
-    np.testing.assert_array_equal(shifted, edge_rows(CoarseJitter(0.5, 15, 0.0, 1.0)))  # (seed, epoch, crop)
-    assert (shifted > 24).any() and (shifted < 24).any()  # eroded and dilated
-    assert (np.abs(shifted - 24) <= 7).all()  # by at most half the widest kernel
-    assert 10 < (shifted != 24).sum() < 30  # about half the crops
-    assert (edge_rows(CoarseJitter(0.5, 15, 0.0, 0.0)) == 24).all()  # closings leave a straight edge in place
-
-
-def test_jitter_shares_above_one_are_refused():
-    with pytest.raises(ValueError, match="coarse_jitter_shifts"):
-        RefinementParams(coarse_jitter_openings=0.6, coarse_jitter_shifts=0.6)

@@ -61,9 +61,7 @@ class CoarseJitter(NamedTuple):
 
     chance: float = 0.0  # of a crop's map getting one
     size: int = 0  # the widest, in pixels (under 3: none)
-    openings: float = 0.5  # the share that drop thin parts (openings)
-    shifts: float = 0.0  # the share that move every edge in or out (an erosion or a dilation, half each)
-    # The rest fill concavities (closings).
+    openings: float = 0.5  # the share that drop thin parts; the rest fill concavities (closings)
 
 
 NO_JITTER = CoarseJitter()
@@ -122,11 +120,10 @@ class CropBatches(keras.utils.PyDataset):
 
     def jittered(self, coarse: np.ndarray, row: int) -> np.ndarray:
         """The coarse map with, at probability jitter.chance, a U-Net-like mistake over up to jitter.size
-        pixels: thin parts lost (an opening) for a share jitter.openings of them, every edge moved in or
-        out by up to half that (an erosion or a dilation: a faint edge the U-Net placed too far in, as on
-        a white roof) for a share jitter.shifts, concavities filled (a closing) for the rest. On its own
-        training photos the U-Net rarely errs that widely, so without it the refiner learns to trust the coarse map."""
-        chance, size, openings, shifts = self.jitter
+        pixels: thin parts lost (an opening) for a share jitter.openings of them, concavities filled (a
+        closing) for the rest. On its own training photos the U-Net rarely errs that widely, so without it the refiner
+        learns to trust the coarse map."""
+        chance, size, openings = self.jitter
         if size < 3 or chance == 0:
             return coarse
         rng = np.random.default_rng([self.seed, self.epoch, row, 1])
@@ -134,13 +131,7 @@ class CropBatches(keras.utils.PyDataset):
             return coarse
         width = 2 * int(rng.integers(1, size // 2 + 1)) + 1  # odd: a centred kernel shifts nothing
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width))
-        kind = rng.random()
-        if kind < 1.0 - openings - shifts:
-            operation = cv2.MORPH_CLOSE
-        elif kind < 1.0 - shifts:
-            operation = cv2.MORPH_OPEN
-        else:  # drawn only here, so that the other kinds' draws do not depend on `shifts`
-            operation = cv2.MORPH_ERODE if rng.random() < 0.5 else cv2.MORPH_DILATE
+        operation = cv2.MORPH_CLOSE if rng.random() < 1.0 - openings else cv2.MORPH_OPEN
         return cv2.morphologyEx(np.ascontiguousarray(coarse), operation, kernel, borderType=cv2.BORDER_REPLICATE)
 
 
@@ -172,12 +163,7 @@ def fit_refiner(
             options["band"],
             reach(model),
             augmentation,
-            CoarseJitter(
-                options["coarse_jitter"],
-                options["coarse_jitter_size"],
-                options["coarse_jitter_openings"],
-                options["coarse_jitter_shifts"],
-            ),
+            CoarseJitter(options["coarse_jitter"], options["coarse_jitter_size"], options["coarse_jitter_openings"]),
         )
         logs = model.fit(batches, initial_epoch=epoch, epochs=epoch + 1, verbose=0).history
         records.append({"epoch": epoch, **{name: float(values[-1]) for name, values in logs.items()}})

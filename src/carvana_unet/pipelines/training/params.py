@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import keras
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from carvana_unet.model.unet import PRESETS
 from carvana_unet.refine import Refiner
@@ -80,18 +80,8 @@ class RefinementParams(_Strict):
     learning_rate: float = Field(0.003, gt=0)
     coarse_jitter: float = Field(0.0, ge=0, le=1)  # chance a crop's coarse map gets a U-Net-like mistake
     coarse_jitter_size: int = Field(0, ge=0)  # up to this many pixels wide
-    coarse_jitter_openings: float = Field(0.5, ge=0, le=1)  # the share that loses thin parts
-    coarse_jitter_shifts: float = Field(0.0, ge=0, le=1)  # the share that moves every edge; the rest fill
+    coarse_jitter_openings: float = Field(0.5, ge=0, le=1)  # the share that loses thin parts, not fills
     seed: int = 7
-
-    @model_validator(mode="after")
-    def _jitter_shares_fit(self) -> RefinementParams:
-        if self.coarse_jitter_openings + self.coarse_jitter_shifts > 1:
-            raise ValueError(
-                f"refinement.coarse_jitter_openings ({self.coarse_jitter_openings}) and coarse_jitter_shifts "
-                f"({self.coarse_jitter_shifts}) are shares of the jitter: together at most 1"
-            )
-        return self
 
     def refiner(self, model: keras.Model) -> Refiner | None:
         """How evaluation, submission and predict apply `model`; None when the stage is switched off."""
