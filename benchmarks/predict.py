@@ -11,7 +11,8 @@ Usage: python benchmarks/predict.py --model data/06_models/unet.keras [--refiner
    Then each step's cost for one photo, and what an all-transparent full-size RGBA PNG costs to encode:
    the floor under any full-size cut-out.
 2. `mlflow models serve` on 127.0.0.1 with the same model: latency p50/p95 of one full-size JPEG, one
-   request at a time, then the throughput of 4 concurrent clients. Bounded in requests and time.
+   request at a time, then the throughput of 4 concurrent clients. Bounded in requests and time;
+   --requests 0 leaves the server out.
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--requests", type=int, default=40, help="per latency and throughput phase")
+    parser.add_argument("--requests", type=int, default=40, help="per latency and throughput phase; 0: no server")
     args = parser.parse_args()
     model = load_model(args.model)
     settings = yaml.safe_load(Path("conf/base/parameters_refinement.yml").read_text())["refinement"]
@@ -191,6 +192,8 @@ def main() -> None:
         )
         print_costs(stage_costs(segmenter, photos[0], args.batch_size))
 
+        if not args.requests:
+            return
         latencies, throughput = serve_and_load(segmenter, scratch, photos[0], args.requests)
     print(f"served endpoint, one {args.width}x{args.height} JPEG per request, {args.requests} requests a phase:")
     print(f"  latency p50 {np.percentile(latencies, 50):6.0f} ms, p95 {np.percentile(latencies, 95):6.0f} ms")
