@@ -60,8 +60,9 @@ def write_photos(folder: Path, count: int, width: int, height: int) -> list[Path
 
 
 def stand_in(model: keras.Model) -> keras.Model:
-    """The U-Net's input and output shapes at no cost: one 1x1 convolution that calls pixels darker than the
-    synthetic backdrop car, so that masks (17-39% of the frame) and cut-outs are about as large as the U-Net's."""
+    """The U-Net's input and output shapes at no cost: one 1x1 convolution that calls a pixel car where its
+    mean colour is darker than 0.78 (the synthetic backdrop is lighter), sigmoid(40 * (0.78 - mean)), so that
+    masks (17-39% of the frame) and cut-outs are about as large as the U-Net's."""
     photo = keras.Input(model.input_shape[1:])
     darkness = keras.layers.Conv2D(1, 1, activation="sigmoid")
     standin = keras.Model(photo, darkness(photo))
@@ -205,7 +206,7 @@ def main() -> None:
             f"  predict / bare = {full / bare:.2f} (target >= 0.6); bare's share of its CPU {bare_cpu / full_cpu:.2f}"
         )
         if rest:
-            (free_rate, free_cpu) = rest[0]
+            free_rate, free_cpu = rest[0]
             cores = len(os.sched_getaffinity(0))
             most = cores * 1000 / (bare_cpu + free_cpu)  # img/s with every core busy on the model and the rest
             print(
