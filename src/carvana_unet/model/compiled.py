@@ -29,7 +29,7 @@ def compile_unet(architecture: dict[str, Any], height: int, width: int, options:
         # Weights move once every N batches, by the mean gradient: batch 1 behaves like batch N (BatchNorm aside).
         config["gradient_accumulation_steps"] = options["gradient_accumulation_steps"]
     optimizer = keras.optimizers.get({"class_name": options["optimizer"], "config": config})
-    loss = BceDiceLoss(options["loss"]["bce_weight"], options["loss"]["dice_weight"])
+    loss = BceDiceLoss(**options["loss"])  # bce_weight, dice_weight and optionally edge_weight
     # XLA ("auto" turns it on under TensorFlow) trains slower on CPU; a GPU user may switch it on.
     model.compile(
         optimizer=optimizer,

@@ -32,6 +32,7 @@ class ModelParams(_Strict):
 class LossWeights(_Strict):
     bce_weight: float = Field(1.0, ge=0)
     dice_weight: float = Field(1.0, ge=0)
+    edge_weight: float = Field(0.0, ge=0)  # extra BCE weight on the targets' edge pixels (model/losses.py)
 
 
 class ReduceLr(_Strict):
