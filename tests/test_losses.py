@@ -1,4 +1,4 @@
-"""The training loss: its edge weighting on known masks, and a saved model's config."""
+"""The training loss: its edge weighting on known masks, and a saved model's config; gradient clipping."""
 
 import keras
 import numpy as np
@@ -60,3 +60,20 @@ def test_training_options_set_the_edge_weight_and_a_model_trains_with_it(tmp_pat
     assert np.isfinite(history["loss"]).all()
     model.save(tmp_path / "unet.keras")
     assert keras.saving.load_model(tmp_path / "unet.keras").loss.edge_weight == 4.0
+
+
+def test_gradient_clip_norm_bounds_each_step(tmp_path):
+    images, masks = tiny_data(4, 16, 16)
+    x, y = images.astype(np.float32) / 255.0, masks[..., None].astype(np.float32)
+    steps = {}
+    for clip in (None, 1e-3):  # plain SGD, so that a step is learning rate x the (clipped) gradient
+        options = {**TINY_OPTIONS, "optimizer": "sgd", "learning_rate": 0.1, "gradient_clip_norm": clip}
+        model = compile_unet(ARCH, 16, 16, options)
+        before = [np.array(w) for w in model.trainable_weights]
+        model.train_on_batch(x, y)
+        after = [np.array(w) for w in model.trainable_weights]
+        steps[clip] = np.sqrt(sum(((a - b) ** 2).sum() for a, b in zip(after, before, strict=True)))
+    assert steps[1e-3] == pytest.approx(0.1 * 1e-3, rel=1e-3)
+    assert steps[None] > 10 * steps[1e-3]
+    model.save(tmp_path / "unet.keras")
+    assert keras.saving.load_model(tmp_path / "unet.keras").optimizer.global_clipnorm == 1e-3

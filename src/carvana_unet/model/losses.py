@@ -56,7 +56,7 @@ class BceDiceLoss(keras.losses.Loss):
         if self.edge_weight:
             weights = 1.0 + self.edge_weight * edges(y_true)
             bce = ops.sum(per_pixel * weights) / ops.sum(weights)
-        else:
+        else:  # the same value, but a sum over a sum would round differently and change the default models' bytes
             bce = ops.mean(per_pixel)
         return self.bce_weight * bce + self.dice_weight * (1.0 - dice_coefficient(y_true, y_pred))
 

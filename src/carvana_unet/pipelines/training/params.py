@@ -51,6 +51,7 @@ class TrainingParams(_Strict):
     batch_size: int = Field(ge=1)
     optimizer: str = "adam"
     learning_rate: float = Field(gt=0)
+    gradient_clip_norm: float | None = Field(None, gt=0)  # scale a step's gradients down to this global norm
     seed: int = 0
     deterministic: bool = True
     loss: LossWeights = Field(default_factory=LossWeights)
