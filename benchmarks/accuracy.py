@@ -33,7 +33,7 @@ PIPELINES = {
 def kedro_run(project: Path, env: str, pipeline: str, params: dict[str, object] | None = None) -> float:
     """One `kedro run` in its own process; returns its wall time in seconds, exits with its output on failure."""
     kedro = Path(sys.executable).with_name("kedro")
-    command = [str(kedro), "run", "--env", env, "--pipeline", pipeline]
+    command = [str(kedro), "run", "--env", env, "--pipelines", pipeline]
     if params:
         command += ["--params", ",".join(f"{k}={v}" for k, v in params.items())]
     start = time.perf_counter()

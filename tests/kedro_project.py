@@ -51,11 +51,11 @@ def run(project: Path, pipeline: str, params: dict[str, Any]) -> str:
     Returns the output; raises with the output when the run fails.
     """
     kedro = Path(sys.executable).with_name("kedro")
-    command = [str(kedro), "run", "--pipeline", pipeline, "--params", ",".join(dotted(params))]
+    command = [str(kedro), "run", "--pipelines", pipeline, "--params", ",".join(dotted(params))]
     result = subprocess.run(command, cwd=project, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
     output = result.stdout + result.stderr
     if result.returncode:
-        raise KedroRunFailed(f"kedro run --pipeline {pipeline} failed:\n{output[-4000:]}")
+        raise KedroRunFailed(f"kedro run --pipelines {pipeline} failed:\n{output[-4000:]}")
     return output
 
 

@@ -54,7 +54,7 @@ def test_each_stage_depends_on_every_module_its_pipeline_imports():
     stages = yaml.safe_load((PROJECT / "dvc.yaml").read_text())["stages"]
     missing = []
     for name, stage in stages.items():
-        pipeline = stage["cmd"].split("--pipeline")[1].split()[0]
+        pipeline = stage["cmd"].split("--pipelines")[1].split()[0]
         deps = [PROJECT / d for d in stage["deps"] if d.startswith("src/")]
         for file in sorted(closure(f"carvana_unet.pipelines.{pipeline}.pipeline")):
             if file.name == "__init__.py" and not file.read_text().strip():

@@ -107,7 +107,7 @@ def test_kedro_chief_writes_the_model_and_mlflow_run_and_a_worker_writes_nothing
     kedro, worker = Path(sys.executable).with_name("kedro"), Path(sys.executable).with_name("carvana-unet")
     done = start_workers(
         [
-            [str(kedro), "run", "--pipeline", "training", "--params", overrides],
+            [str(kedro), "run", "--pipelines", "training", "--params", overrides],
             [str(worker), "worker", "--project", str(other), "--params", overrides],
         ],
         cwd=chief,

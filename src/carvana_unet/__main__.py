@@ -43,7 +43,7 @@ def predict(argv: list[str]) -> int:
 def worker(argv: list[str]) -> int:
     """One non-chief worker of multi-worker training: the training node on this worker's slice, nothing saved.
 
-    The chief (TF_CONFIG task 0) runs `kedro run --pipeline training` and writes the model, the
+    The chief (TF_CONFIG task 0) runs `kedro run --pipelines training` and writes the model, the
     checkpoints and the MLflow run; each other machine runs this with its own TF_CONFIG task.
     """
     parser = argparse.ArgumentParser(prog="carvana-unet worker", description=worker.__doc__)

@@ -93,8 +93,8 @@ def _npy_writer(path: Path, shape: tuple[int, ...]) -> BinaryIO:
 def read_cache(path: Path) -> ImageCache:
     if not (path / "index.csv").exists():
         raise FileNotFoundError(
-            f"no cache at {path}: run `kedro run --pipeline ingestion` (the training cache) "
-            "or `--pipeline training` (refinement crops) first"
+            f"no cache at {path}: run `kedro run --pipelines ingestion` (the training cache) "
+            "or `--pipelines training` (refinement crops) first"
         )
     index = pd.read_csv(path / "index.csv", dtype={"image_id": str, "car_id": str})
     return ImageCache(index, np.load(path / "images.npy", mmap_mode="r"), np.load(path / "masks.npy", mmap_mode="r"))

@@ -25,7 +25,7 @@ def strategy_for(name: str) -> tf.distribute.Strategy:
         except RuntimeError as error:
             raise RuntimeError(
                 f"training.distribute=multi_worker: {error}. Run the training pipeline alone "
-                "(kedro run --pipeline training), so that nothing before it starts TensorFlow"
+                "(kedro run --pipelines training), so that nothing before it starts TensorFlow"
             ) from error
     return tf.distribute.MirroredStrategy() if name == "mirrored" else tf.distribute.get_strategy()
 

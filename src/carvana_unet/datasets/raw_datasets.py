@@ -15,7 +15,7 @@ from kedro_datasets.partitions import PartitionedDataset
 RAW_DATA_HINT = (
     "point the project at your unpacked Kaggle download with `kedro run --params raw_dir=PATH` "
     "(or raw_dir in conf/local/globals.yml), unpack the zips with `carvana-unpack DOWNLOADS PATH`, "
-    "or generate synthetic data with `kedro run --pipeline generate`"
+    "or generate synthetic data with `kedro run --pipelines generate`"
 )
 
 

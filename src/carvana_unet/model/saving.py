@@ -53,5 +53,5 @@ def _renumber_shared_objects(config: bytes) -> bytes:
 def load_model(path: Path) -> keras.Model:
     """The model for inference: uncompiled, so no custom loss is needed to read it."""
     if not path.exists():
-        raise FileNotFoundError(f"no model at {path}: train one first with `kedro run --pipeline training`")
+        raise FileNotFoundError(f"no model at {path}: train one first with `kedro run --pipelines training`")
     return keras.saving.load_model(path, compile=False)
