@@ -51,6 +51,7 @@ def test_runs_warn_of_nothing_the_project_can_fix(project_runs):
         assert "deprecated" not in output, name  # `kedro run --pipeline` (Kedro 1.7: `--pipelines`)
         # MLflow asks every pyfunc class without type hints for some: kedro-mlflow's own, on import, and not ours.
         assert output.count("Add type hints to the `predict`") <= 1, name
+        assert "CloudPickle" not in output, name  # the registered model is logged as code, not pickled
 
 
 def test_cache_is_split_by_car(project):

@@ -86,7 +86,8 @@ def pyfunc_arguments(packaged: PackagedModel, folder: Path) -> dict[str, Any]:
         save_model(packaged.refiner.model, folder / "refiner.keras")
         artifacts["refiner_model"] = str(folder / "refiner.keras")
     return {
-        "python_model": CarvanaSegmenterModel(),
+        # A file, not an object: MLflow would otherwise pickle the object, which loading then unpickles.
+        "python_model": str(Path(__file__).with_name("served_model.py")),
         "artifacts": artifacts,
         "code_paths": [str(Path(carvana_unet.__file__).parent)],  # the model carries the code it runs
         "pip_requirements": [f"{name}=={version(name)}" for name in REQUIREMENTS],
