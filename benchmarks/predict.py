@@ -29,7 +29,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -78,7 +78,7 @@ def recorded(segmenter: Segmenter, photos: list[Path]) -> Recorded:
     for path in photos:
         read = segmenter.read(path, pixels=False)
         maps[read.model_input.tobytes()] = segmenter.probabilities([read])[0]
-    return Recorded(segmenter.model, segmenter.threshold, segmenter.aspect, segmenter.flip_tta, segmenter.refiner, maps)
+    return Recorded(**{f.name: getattr(segmenter, f.name) for f in fields(Segmenter)}, maps=maps)
 
 
 def end_to_end(
