@@ -6,8 +6,10 @@ Usage: python benchmarks/predict.py --model data/06_models/unet.keras [--refiner
    cut-out, write both PNGs) against the bare model on pre-resized tensors (`model.predict` or a
    `predict_on_batch` loop, whichever ran faster: benchmarks/timing.py says why), in one process, best of
    alternating rounds, with the CPU time a photo (all threads), which moves less with the machine's load
-   than throughput does. With --refiner, the refinement stage is on, with conf/base/parameters_refinement.yml's
-   settings; with --masks-only, predict writes masks only (`predict.cutouts: false`).
+   than throughput does, and against the model reading its own JPEGs (decoded straight to its input in the
+   same worker threads; no pipeline can beat it on any CPU). With --refiner, the refinement stage is on,
+   with conf/base/parameters_refinement.yml's settings; with --masks-only, predict writes masks only
+   (`predict.cutouts: false`).
    Then each step's cost for one photo, and what an all-transparent full-size RGBA PNG costs to encode:
    the floor under any full-size cut-out. Predict also runs with the U-Net's maps looked up instead of
    predicted (`recorded`): the same masks and cut-outs (and refinement), so its CPU a photo is everything
@@ -48,7 +50,7 @@ from carvana_unet.serving import PackagedModel, pyfunc_arguments  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import served  # noqa: E402  (the server helper the serving test uses)
-from timing import Timed, alternating, bare_model, baseline, print_bare, timed  # noqa: E402  (benchmarks/timing.py)
+from timing import Timed, alternating, bare_model, baseline, print_bare, print_reading, reading_model, timed  # noqa: E402  (benchmarks/timing.py)
 
 FLOOR = "an all-transparent RGBA PNG"  # what any full-size cut-out costs at least, however small the car
 
@@ -199,9 +201,11 @@ def main() -> None:
         def predict_with(chosen: Segmenter) -> Callable[[], Timed]:
             return lambda: end_to_end(chosen, photos, scratch / "out", args.batch_size, args.workers, cutouts)
 
-        runs = [*bare_model(model, tensors, args.batch_size), predict_with(segmenter)]
-        runs.append(predict_with(recorded(segmenter, photos)))
-        keras_predict, predict_loop, (full, full_cpu), (free_rate, free_cpu) = alternating(runs, args.rounds)
+        jpegs = [p.read_bytes() for p in photos]
+        runs = [*bare_model(model, tensors, args.batch_size)]
+        runs.append(reading_model(model, jpegs, args.batch_size, args.workers))
+        runs += [predict_with(segmenter), predict_with(recorded(segmenter, photos))]
+        keras_predict, predict_loop, reading, (full, full_cpu), (free_rate, free_cpu) = alternating(runs, args.rounds)
         bare, bare_cpu = baseline(keras_predict, predict_loop)
         height, width = model.input_shape[1:3]
         print(
@@ -209,11 +213,13 @@ def main() -> None:
             f"{args.batch_size}, {args.workers} worker threads, {os.cpu_count()} CPUs, best of {args.rounds} rounds"
         )
         print_bare(keras_predict, predict_loop)
+        print_reading(reading)
         refined = ", refine" if refiner else ""
         written = "full-size mask" if args.masks_only else "full-size mask + cut-out"
         print(f"  predict: read, predict{refined}, {written}, write {full:7.2f} img/s, CPU {full_cpu:5.1f} ms a photo")
         print(
-            f"  predict / bare = {full / bare:.2f} (target >= 0.6); bare's share of its CPU {bare_cpu / full_cpu:.2f}"
+            f"  predict / bare = {full / bare:.2f} (target >= 0.6); bare's share of its CPU {bare_cpu / full_cpu:.2f}; "
+            f"predict / the reading model = {full / reading[0]:.2f}"
         )
         cores = len(os.sched_getaffinity(0))
         most = cores * 1000 / (bare_cpu + free_cpu)  # img/s with every core busy on the model and the rest

@@ -6,7 +6,9 @@ The models are the ones `make run` trained (the input size is read from the U-Ne
 from the same process on the same full-size synthetic test images, so their ratios hold on a noisy
 machine: the submission with the full-resolution refiner (conf/base/parameters_refinement.yml's
 settings) and without it, each against the bare model: `model.predict` or a `predict_on_batch` loop on
-pre-resized tensors, whichever ran faster (benchmarks/timing.py says why). Also prints the
+pre-resized tensors, whichever ran faster (benchmarks/timing.py says why), and against the model reading its
+own JPEGs (decoded straight to its input in the same worker threads), which no pipeline can beat on any CPU:
+that ratio is what the submission adds to reading and predicting. Also prints the
 post-processing time per full-size mask and the projections for Kaggle's test set.
 """
 
@@ -37,7 +39,7 @@ from carvana_unet.submission import write_submission  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from kedro_project import raw_folder  # noqa: E402  (the tests' reader of the catalog's raw folders)
-from timing import alternating, bare_model, baseline, print_bare, timed  # noqa: E402  (benchmarks/timing.py)
+from timing import alternating, bare_model, baseline, print_bare, print_reading, reading_model, timed  # noqa: E402  (benchmarks/timing.py)
 
 KAGGLE_TEST_IMAGES = 100_064
 
@@ -88,8 +90,14 @@ def main() -> None:
         inputs = [imaging.decode_to_model_size(loaders[p.stem](), input_h, input_w, "stretch")[0] for p in paths]
         resized = np.stack(inputs).astype(np.float32) / 255
 
-        keras_predict, predict_loop, (plain, plain_cpu), (refined, refined_cpu) = alternating(
-            [*bare_model(model, resized, args.batch_size), lambda: end_to_end(False), lambda: end_to_end(True)],
+        jpegs = [p.read_bytes() for p in paths]
+        keras_predict, predict_loop, reading, (plain, plain_cpu), (refined, refined_cpu) = alternating(
+            [
+                *bare_model(model, resized, args.batch_size),
+                reading_model(model, jpegs, args.batch_size, args.workers),
+                lambda: end_to_end(False),
+                lambda: end_to_end(True),
+            ],
             args.rounds,
         )
         bare, bare_cpu = baseline(keras_predict, predict_loop)
@@ -104,6 +112,7 @@ def main() -> None:
         f"best of {args.rounds} rounds, batch {args.batch_size}, {args.workers} worker threads, {os.cpu_count()} CPUs"
     )
     print_bare(keras_predict, predict_loop)
+    print_reading(reading)
     print("  end-to-end submission (read JPEG, resize, predict, upscale, [refine,] threshold, RLE, write):")
     for label, rate, cpu, target in (
         ("U-Net alone", plain, plain_cpu, 0.7),
@@ -111,7 +120,8 @@ def main() -> None:
     ):
         print(
             f"    {label:<16}: {rate:7.2f} img/s = {rate / bare:.2f} of bare (target >= {target}); "
-            f"CPU {cpu:5.1f} ms a photo, bare's share {bare_cpu / cpu:.2f}"
+            f"CPU {cpu:5.1f} ms a photo, bare's share {bare_cpu / cpu:.2f}; "
+            f"{rate / reading[0]:.2f} of the reading model"
         )
     print(f"  post-processing per full-size mask (upscale + threshold + RLE, one thread): {post_ms:.1f} ms")
     for label, rate in (("U-Net alone", plain), ("with the refiner", refined)):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from carvana_unet import imaging
 
 if TYPE_CHECKING:
     import keras
@@ -51,6 +54,34 @@ def bare_model(model: keras.Model, tensors: np.ndarray, batch_size: int) -> list
         lambda: timed(lambda: model.predict(tensors, batch_size=batch_size, verbose=0), len(tensors)),
         lambda: timed(loop, len(tensors)),
     ]
+
+
+def reading_model(
+    model: keras.Model, jpegs: Sequence[bytes], batch_size: int, workers: int, aspect: str = "stretch"
+) -> Callable[[], Timed]:
+    """The model reading its own JPEGs: each decoded straight to its input (`imaging.decode_to_model_size`, as
+    every pipeline reads) in `workers` threads, ahead of `predict_on_batch` on the main thread.
+
+    No pipeline can beat it, whatever its other steps cost, on any CPU: the ratio to it says what a pipeline
+    adds to reading and predicting, where the ratio to `bare_model` also moves with how fast the CPU runs the
+    model against how fast it decodes JPEGs.
+    """
+    height, width = model.input_shape[1:3]
+
+    def run() -> None:
+        inputs = imaging.bounded_map(
+            lambda jpeg: imaging.decode_to_model_size(jpeg, height, width, aspect)[0], jpegs, workers, 2 * batch_size
+        )
+        while batch := list(islice(inputs, batch_size)):
+            model.predict_on_batch(np.stack(batch).astype(np.float32) / np.float32(255))
+
+    return lambda: timed(run, len(jpegs))
+
+
+def print_reading(reading: Timed) -> None:
+    rate, cpu = reading
+    label = "model reading its own JPEGs (scaled decode + predict_on_batch)"
+    print(f"  {label}: {rate:7.2f} img/s, CPU {cpu:5.1f} ms a photo")
 
 
 def baseline(predict: Timed, loop: Timed) -> Timed:
