@@ -93,7 +93,7 @@ def make_submission(
         # Without refinement, the mask is cheap and is made in the encoding threads; with it, the refiner
         # (a Keras model, called from one thread only) works on one batch while the U-Net predicts the next.
         # OpenCV's own pool off, as in predict: the photos already go through threads of their own, and the
-        # pool's idle workers spin (with the refiner, 1.5 ms of CPU a photo and 5% of throughput on 2 cores).
+        # pool's idle workers spin (with the refiner, 1-1.5 ms of CPU a photo on 2 cores).
         with imaging.opencv_in_calling_threads():
             if refiner is None:
                 rows = imaging.bounded_map(
