@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+import cv2
 import pytest
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
@@ -34,3 +35,12 @@ def tiny_raw_template(tmp_path_factory) -> Path:
 def tiny_raw(tiny_raw_template, tmp_path) -> Path:
     """A fresh copy each test may damage."""
     return Path(shutil.copytree(tiny_raw_template, tmp_path / "carvana"))
+
+
+@pytest.fixture
+def opencv_pool_of_two():
+    """OpenCV's own pool at 2 threads, something to turn off whatever this machine's default; restored after."""
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    yield
+    cv2.setNumThreads(threads)

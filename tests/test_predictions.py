@@ -12,7 +12,7 @@ MASK = np.zeros((6, 8), np.uint8)
 MASK[2:4, 3:6] = 1
 
 
-def test_predictions_are_written_with_opencvs_pool_off_and_it_comes_back_after(tmp_path):
+def test_predictions_are_written_with_opencvs_pool_off_and_it_comes_back_after(tmp_path, opencv_pool_of_two):
     pool_sizes = []
 
     def produce(done: set[str]):
@@ -20,13 +20,8 @@ def test_predictions_are_written_with_opencvs_pool_off_and_it_comes_back_after(t
             pool_sizes.append(cv2.getNumThreads())
             yield Prediction(name, Photo(MASK.shape, PIXELS[:2, :2], PIXELS), MASK)
 
-    threads = cv2.getNumThreads()
-    cv2.setNumThreads(2)  # a pool to turn off, whatever this machine's default
-    try:
-        report = write_predictions(tmp_path, PredictionStream(["a.jpg", "b.jpg"], produce))
-        assert cv2.getNumThreads() == 2
-    finally:
-        cv2.setNumThreads(threads)
+    report = write_predictions(tmp_path, PredictionStream(["a.jpg", "b.jpg"], produce))
+    assert cv2.getNumThreads() == 2
     assert pool_sizes == [1, 1]
     assert report["written"] == ["a.jpg", "b.jpg"] and not report["failed"]
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "masks" / "b.png")), MASK * 255)

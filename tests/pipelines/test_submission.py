@@ -31,7 +31,7 @@ def jpeg(seed: int) -> bytes:
 
 
 @pytest.mark.parametrize("refined", [False, True])
-def test_rows_are_made_with_opencvs_pool_off_and_it_comes_back_after(refined):
+def test_rows_are_made_with_opencvs_pool_off_and_it_comes_back_after(refined, opencv_pool_of_two):
     brightness = keras.layers.Conv2D(1, 1, activation="sigmoid")
     unet = keras.Sequential([keras.Input((HEIGHT // 2, WIDTH // 2, 3)), brightness])
     unet.set_weights([np.full((1, 1, 3, 1), 10.0, np.float32), np.array([-25.0], np.float32)])  # bright: car
@@ -45,23 +45,18 @@ def test_rows_are_made_with_opencvs_pool_off_and_it_comes_back_after(refined):
         return load
 
     names = [f"car_{i:02d}" for i in range(1, 5)]
-    threads = cv2.getNumThreads()
-    cv2.setNumThreads(2)  # a pool to turn off, whatever this machine's default
-    try:
-        rows = make_submission(
-            unet,
-            build_refiner(4, (1,)),  # untrained: returns the coarse probability unchanged
-            {name: loader(i) for i, name in enumerate(names)},
-            pd.DataFrame({"img": [f"{name}.jpg" for name in names]}),
-            {"threshold": 0.5},
-            IngestionParams(aspect="stretch"),
-            RefinementParams(enabled=refined),
-            SubmissionParams(batch_size=2, workers=2),
-        )
-        written = list(rows.produce(set()))
-        assert cv2.getNumThreads() == 2
-    finally:
-        cv2.setNumThreads(threads)
+    rows = make_submission(
+        unet,
+        build_refiner(4, (1,)),  # untrained: returns the coarse probability unchanged
+        {name: loader(i) for i, name in enumerate(names)},
+        pd.DataFrame({"img": [f"{name}.jpg" for name in names]}),
+        {"threshold": 0.5},
+        IngestionParams(aspect="stretch"),
+        RefinementParams(enabled=refined),
+        SubmissionParams(batch_size=2, workers=2),
+    )
+    written = list(rows.produce(set()))
+    assert cv2.getNumThreads() == 2
     assert pool_sizes == [1] * len(names)
     assert [row[0] for row in written] == [f"{name}.jpg" for name in names]
     for _, code, height, width in written:
