@@ -202,10 +202,15 @@ def main() -> None:
             return lambda: end_to_end(chosen, photos, scratch / "out", args.batch_size, args.workers, cutouts)
 
         jpegs = [p.read_bytes() for p in photos]
-        runs = [*bare_model(model, tensors, args.batch_size)]
-        runs.append(reading_model(model, jpegs, args.batch_size, args.workers))
-        runs += [predict_with(segmenter), predict_with(recorded(segmenter, photos))]
-        keras_predict, predict_loop, reading, (full, full_cpu), (free_rate, free_cpu) = alternating(runs, args.rounds)
+        keras_predict, predict_loop, reading, (full, full_cpu), (free_rate, free_cpu) = alternating(
+            [
+                *bare_model(model, tensors, args.batch_size),
+                reading_model(model, jpegs, args.batch_size, args.workers),
+                predict_with(segmenter),
+                predict_with(recorded(segmenter, photos)),
+            ],
+            args.rounds,
+        )
         bare, bare_cpu = baseline(keras_predict, predict_loop)
         height, width = model.input_shape[1:3]
         print(
