@@ -20,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+import records  # noqa: E402  (benchmarks/records.py)
 from kedro_project import make_project  # noqa: E402  (the scratch-project helper the tests use)
 
 # The environment each configuration runs in: `kedro run --env NAME`.
@@ -103,6 +104,10 @@ def main() -> None:
             f"{ceilings:>15} "
             f"{metrics['images']:6d} {epochs:6d} {seconds['training'] / 60:7.1f} m {sum(seconds.values()) / 60:8.1f} m"
         )
+        figures = {key: metrics[key] for key in ("dice_mean", "dice_min", "ceiling_hard_mean", "ceiling_soft_mean")}
+        figures |= {"unet_alone": coarse, "thin": thin_dice(metrics, "dice_thin"), "epochs": epochs}
+        figures |= {"training_min": seconds["training"] / 60, "end_to_end_min": sum(seconds.values()) / 60}
+        records.write("accuracy", figures, {"configuration": name, "params": params})
 
 
 if __name__ == "__main__":

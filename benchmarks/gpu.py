@@ -18,6 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import records  # noqa: E402  (benchmarks/records.py)
 
 from carvana_unet import synthetic  # noqa: E402
 from carvana_unet.model.compiled import compile_unet  # noqa: E402
@@ -134,6 +135,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         f"  the reference's {REFERENCE_EPOCHS} epochs x {REFERENCE_IMAGES} images at the faster rate: "
         f"{hours:.1f} h (the reference: {REFERENCE_DAYS * 24:.0f} h, about 0.9 img/s)"
     )
+    config = {"preset": args.preset, "size": f"{height}x{width}", "batch_size": args.batch_size}
+    records.write("gpu", {**figures, "devices": ", ".join(accelerators()) or "CPU only"}, config)
     return figures
 
 

@@ -49,6 +49,7 @@ from carvana_unet.segmenter import Photo, Segmenter, cutout_box, open_photo  # n
 from carvana_unet.serving import PackagedModel, pyfunc_arguments  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import records  # noqa: E402  (benchmarks/records.py)
 import served  # noqa: E402  (the server helper the serving test uses)
 from timing import Timed, alternating, bare_model, baseline, print_bare, print_reading, reading_model, timed  # noqa: E402  (benchmarks/timing.py)
 
@@ -234,13 +235,33 @@ def main() -> None:
             f"{most:.1f} img/s = {most / bare:.2f} of bare"
         )
         print_costs(stage_costs(segmenter, photos[0], args.batch_size))
-
-        if not args.requests:
-            return
-        latencies, throughput = serve_and_load(segmenter, scratch, photos[0], args.requests)
-    print(f"served endpoint, one {args.width}x{args.height} JPEG per request, {args.requests} requests a phase:")
-    print(f"  latency p50 {np.percentile(latencies, 50):6.0f} ms, p95 {np.percentile(latencies, 95):6.0f} ms")
-    print(f"  4 concurrent clients: {throughput:.2f} requests/s")
+        figures = {
+            "bare_img_s": bare,
+            "reading_img_s": reading[0],
+            "predict_img_s": full,
+            "predict_of_bare": full / bare,
+            "predict_cpu_ms": full_cpu,
+            "most_of_bare": most / bare,
+        }
+        if args.requests:
+            latencies, throughput = serve_and_load(segmenter, scratch, photos[0], args.requests)
+            print(
+                f"served endpoint, one {args.width}x{args.height} JPEG per request, {args.requests} requests a phase:"
+            )
+            print(f"  latency p50 {np.percentile(latencies, 50):6.0f} ms, p95 {np.percentile(latencies, 95):6.0f} ms")
+            print(f"  4 concurrent clients: {throughput:.2f} requests/s")
+            figures |= {
+                "served_p50_ms": float(np.percentile(latencies, 50)),
+                "served_p95_ms": float(np.percentile(latencies, 95)),
+                "served_requests_s": throughput,
+            }
+    config = {
+        "refiner": bool(refiner),
+        "cutouts": cutouts,
+        "images": len(photos),
+        "size": f"{args.width}x{args.height}",
+    }
+    records.write("predict", figures, config)
 
 
 if __name__ == "__main__":

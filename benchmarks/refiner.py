@@ -27,6 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import records  # noqa: E402  (benchmarks/records.py)
 import yaml  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -137,6 +138,14 @@ def main() -> None:
                 f"crops and fit {trained / 60:.1f} min, {1000 * seconds / len(scores):.1f} ms a photo",
                 flush=True,
             )
+            figures = {
+                "dice_mean": float(scores[:, best].mean()),
+                "dice_min": float(scores[:, best].min()),
+                "thin_mean": float(np.nanmean(thin_scores[:, best])),
+                "fit_min": trained / 60,
+                "ms_per_photo": 1000 * seconds / len(scores),
+            }
+            records.write("refiner", figures, {"variant": text, "project": str(args.project)})
 
 
 if __name__ == "__main__":

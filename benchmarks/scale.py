@@ -32,6 +32,7 @@ from carvana_unet.layout import image_id_to_mask_key  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+import records  # noqa: E402  (benchmarks/records.py)
 from kedro_project import make_project  # noqa: E402  (the scratch-project helper the tests use)
 
 
@@ -148,6 +149,12 @@ def main() -> None:
         (t_small, m_small), (t_large, m_large) = figures[label, small], figures[label, large]
         time_ratio = (t_large / large) / (t_small / small)
         print(f"  {label:>16}: peak RSS x{m_large / m_small:.2f}, time per image x{time_ratio:.2f}")
+    ratios = {}
+    for label, _, _ in STEPS:
+        (t_small, m_small), (t_large, m_large) = figures[label, small], figures[label, large]
+        ratios[f"{label} memory ratio"] = m_large / m_small
+        ratios[f"{label} ms per image"] = 1000 * t_large / large
+    records.write("scale", ratios, {"sizes": [small, large], "size": f"{args.width}x{args.height}"})
 
 
 if __name__ == "__main__":

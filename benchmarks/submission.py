@@ -38,6 +38,7 @@ from carvana_unet.pipelines.training.params import RefinementParams  # noqa: E40
 from carvana_unet.submission import write_submission  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import records  # noqa: E402  (benchmarks/records.py)
 from kedro_project import raw_folder  # noqa: E402  (the tests' reader of the catalog's raw folders)
 from timing import alternating, bare_model, baseline, print_bare, print_reading, reading_model, timed  # noqa: E402  (benchmarks/timing.py)
 
@@ -127,6 +128,22 @@ def main() -> None:
     for label, rate in (("U-Net alone", plain), ("with the refiner", refined)):
         hours = KAGGLE_TEST_IMAGES / rate / 3600
         print(f"  projected time for Kaggle's {KAGGLE_TEST_IMAGES:,} test images, {label}: {hours:.1f} h")
+    records.write(
+        "submission",
+        {
+            "bare_img_s": bare,
+            "reading_img_s": reading[0],
+            "unet_img_s": plain,
+            "unet_of_bare": plain / bare,
+            "unet_cpu_ms": plain_cpu,
+            "refined_img_s": refined,
+            "refined_of_bare": refined / bare,
+            "refined_cpu_ms": refined_cpu,
+            "post_ms": post_ms,
+            "kaggle_hours_refined": KAGGLE_TEST_IMAGES / refined / 3600,
+        },
+        {"images": len(names), "size": f"{args.width}x{args.height}", "batch_size": args.batch_size},
+    )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+import records  # noqa: E402  (benchmarks/records.py)
 import tensorflow as tf  # noqa: E402
 import yaml  # noqa: E402
 
@@ -122,6 +123,11 @@ def main() -> None:
     print(f"  real / in-memory      = {real / base:.2f} (target >= 0.85)")
     print(f"  deterministic / not deterministic = {real / nondeterministic:.2f} (target >= 0.9)")
     print(f"  real / reference-style = {real / figures['reference-style Python generator']:.2f}")
+    records.write(
+        "training",
+        {**figures, "real_of_in_memory": real / base, "deterministic_of_not": real / nondeterministic},
+        {"preset": args.preset, "size": f"{args.width}x{args.height}", "batch_size": args.batch_size},
+    )
 
 
 if __name__ == "__main__":
