@@ -20,4 +20,5 @@ def test_quality_env_overrides_single_values_and_keeps_the_rest():
     assert params["training"]["batch_size"] == _base("training")["training"]["batch_size"]
     assert params["ingestion"]["aspect"] == _base("ingestion")["ingestion"]["aspect"]
     assert params["synthetic"]["width"] == _base("generate")["synthetic"]["width"]
-    assert loader["globals"]["raw_dir"] == "data/01_raw/synthetic-quality"
+    # One raw folder for every environment: dvc.yaml's deps and outs name it whichever kedro_env runs.
+    assert loader["globals"]["raw_dir"] == yaml.safe_load((CONF / "base" / "globals.yml").read_text())["raw_dir"]

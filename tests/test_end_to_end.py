@@ -284,3 +284,13 @@ def test_served_model_answers_with_the_predict_mask_and_survives_bad_requests(pr
         assert served.post(f"{base}/invocations", served.invocation(photo))[0] == 200  # still serving
     finally:
         served.stop(server)
+
+
+def test_one_kedro_run_of_two_pipelines_is_one_mlflow_run_holding_dice_model_and_version(project, tiny_raw_template):
+    run(project, "evaluation,submission", tiny_params(tiny_raw_template))
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("carvana_unet")
+    (both,) = client.search_runs([experiment.experiment_id], "attributes.run_name = 'evaluation+submission'")
+    assert "eval_dice_mean" in both.data.metrics
+    assert "dice_histogram.png" in {a.path for a in client.list_artifacts(both.info.run_id)}
+    assert registered_version(project).run_id == both.info.run_id

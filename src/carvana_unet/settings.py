@@ -2,9 +2,9 @@
 
 from kedro.config import OmegaConfigLoader
 
-from carvana_unet.hooks import RunTagsHook
+from carvana_unet.hooks import DvcStageHook, RunTagsHook
 
-HOOKS = (RunTagsHook(),)
+HOOKS = (RunTagsHook(), DvcStageHook())
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 # soft: an environment (conf/local, conf/quality) overrides single values, not whole sections.
 CONFIG_LOADER_ARGS = {
