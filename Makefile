@@ -9,10 +9,11 @@ export KEDRO_DISABLE_TELEMETRY := true
 export NO_ALBUMENTATIONS_UPDATE := 1
 export TF_CPP_MIN_LOG_LEVEL := 1
 export PYTHONUNBUFFERED := 1
+export NO_MKDOCS_2_WARNING := 1
 # dvc.yaml stages call `kedro`: run them with the project environment.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test lint repro viz mlflow-ui serve browser clean-data
+.PHONY: run test lint docs docs-serve viz mlflow-ui serve browser
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +37,13 @@ test: $(VENV)/.installed browser
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## The documentation site (this README, docs/, benchmarks) in site/; --strict fails on a broken link.
+docs: $(VENV)/.installed
+	$(BIN)/mkdocs build --strict
+
+docs-serve: $(VENV)/.installed
+	$(BIN)/mkdocs serve -a 127.0.0.1:8000
 
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
