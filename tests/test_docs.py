@@ -49,8 +49,10 @@ def test_readme_is_one_short_guide():
 
 def test_no_text_names_how_the_project_was_developed():
     tracked = subprocess.run(["git", "ls-files"], cwd=PROJECT, capture_output=True, text=True, check=True).stdout
+    # The word is split so that this line is no hit itself.
     history = re.compile(
-        r"\b(sessions?|(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\w+teenth) run of)\b"
+        r"\b(sess"
+        r"ions?|(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\w+teenth) run of)\b"
         r"|issue #\d+",
         re.IGNORECASE,
     )
