@@ -83,5 +83,8 @@ def test_every_stage_depends_on_what_it_reads(registry):
 def test_metrics_and_plots_are_stage_outputs():
     document = yaml.safe_load((PROJECT / "dvc.yaml").read_text())
     outs = set().union(*(stage["outs"] for stage in dvc_stages().values()))
-    plotted = {path for plot in document["plots"] for spec in plot.values() for path in spec["y"]}
+    # A plot is a file (an image) or a named spec whose y names its data files.
+    plots = document["plots"]
+    plotted = {plot for plot in plots if isinstance(plot, str)}
+    plotted |= {path for plot in plots if isinstance(plot, dict) for spec in plot.values() for path in spec["y"]}
     assert set(document["metrics"]) <= outs and plotted <= outs
