@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--batch-size", type=int, default=2)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--preset", default="reference-1024")
+    parser.add_argument("--results", type=Path, default=records.RESULTS, help="where its record goes")
     args = parser.parse_args(argv)
     height, width = args.size, args.width or args.size
     images, masks = batches(height, width, args.batch_size)
@@ -136,7 +138,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         f"{hours:.1f} h (the reference: {REFERENCE_DAYS * 24:.0f} h, about 0.9 img/s)"
     )
     config = {"preset": args.preset, "size": f"{height}x{width}", "batch_size": args.batch_size}
-    records.write("gpu", {**figures, "devices": ", ".join(accelerators()) or "CPU only"}, config)
+    records.write("gpu", {**figures, "devices": ", ".join(accelerators()) or "CPU only"}, config, args.results)
     return figures
 
 

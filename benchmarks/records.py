@@ -38,8 +38,10 @@ def git_commit() -> str:
     return (head.stdout.strip() or "unknown") + ("-dirty" if dirty.stdout.strip() else "")
 
 
-def write(benchmark: str, figures: dict[str, Any], config: dict[str, Any] | None = None) -> Path:
-    """Write benchmarks/results/<benchmark>-<UTC time>.json and return its path."""
+def write(
+    benchmark: str, figures: dict[str, Any], config: dict[str, Any] | None = None, folder: Path = RESULTS
+) -> Path:
+    """Write <folder>/<benchmark>-<UTC time>.json (benchmarks/results/ unless told) and return its path."""
     now = datetime.datetime.now(datetime.UTC)
     record = {
         "benchmark": benchmark,
@@ -50,10 +52,10 @@ def write(benchmark: str, figures: dict[str, Any], config: dict[str, Any] | None
         "config": config or {},
         "figures": figures,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{benchmark}-{now:%Y%m%dT%H%M%S}.json"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{benchmark}-{now:%Y%m%dT%H%M%S}.json"
     path.write_text(json.dumps(record, indent=1) + "\n")
-    print(f"recorded in {path.relative_to(ROOT)}")
+    print(f"recorded in {path}")
     return path
 
 
