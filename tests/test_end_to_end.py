@@ -290,7 +290,8 @@ def test_one_kedro_run_of_two_pipelines_is_one_mlflow_run_holding_dice_model_and
     run(project, "evaluation,submission", tiny_params(tiny_raw_template))
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("carvana_unet")
-    (both,) = client.search_runs([experiment.experiment_id], "attributes.run_name = 'evaluation+submission'")
+    (both,) = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"], max_results=1)
+    assert "evaluation" in both.info.run_name and "submission" in both.info.run_name, both.info.run_name
     assert "eval_dice_mean" in both.data.metrics
     assert "dice_histogram.png" in {a.path for a in client.list_artifacts(both.info.run_id)}
     assert registered_version(project).run_id == both.info.run_id
