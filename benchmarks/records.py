@@ -10,9 +10,10 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 from pathlib import Path
 from typing import Any
+
+from carvana_unet import provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -32,10 +33,9 @@ def cpu() -> str:
 
 
 def git_commit() -> str:
-    """HEAD's short hash, with '-dirty' when tracked files differ from it."""
-    head = subprocess.run(["git", "rev-parse", "--short=8", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True)
-    return (head.stdout.strip() or "unknown") + ("-dirty" if dirty.stdout.strip() else "")
+    """HEAD's short hash, with '-dirty' when tracked files differ from it (as MLflow runs are tagged)."""
+    head, dirty, rest = provenance.git_commit(ROOT).partition("-")
+    return head[:8] + dirty + rest
 
 
 def write(

@@ -58,36 +58,34 @@ def run_seeds(
     return rows
 
 
-def _mean(rows: list[dict], column: str) -> str:
+def _mean(rows: list[dict], column: str) -> float | None:
     values = [r[column] for r in rows if r[column] is not None]
-    return shown(statistics.mean(values) if values else None)
-
-
-def summary(rows: list[dict]) -> str:
-    means = [r["dice_mean"] for r in rows]
-    spread = statistics.stdev(means) if len(means) > 1 else 0.0
-    return (
-        f"{rows[0]['config']:>8}: {len(rows)} runs, mean Dice {statistics.mean(means):.4f} +- {spread:.4f}, "
-        f"lowest run {min(means):.4f}, highest {max(means):.4f}, worst image {min(r['dice_min'] for r in rows):.4f}, "
-        f"U-Net alone {statistics.mean(r['unet_alone'] for r in rows):.4f}, thin parts {_mean(rows, 'thin')} "
-        f"(U-Net alone {_mean(rows, 'thin_unet_alone')}), "
-        f"training {statistics.mean(r['training_min'] for r in rows):.1f} min a run"
-    )
+    return statistics.mean(values) if values else None
 
 
 def distribution(rows: list[dict]) -> dict[str, float | None]:
     """What the results table shows of a configuration: Dice over runs, its worst image, thin parts, time."""
     means = [r["dice_mean"] for r in rows]
-    thin = [r["thin"] for r in rows if r["thin"] is not None]
     return {
         "dice_mean": statistics.mean(means),
         "dice_std": statistics.stdev(means) if len(means) > 1 else 0.0,
         "dice_lowest_run": min(means),
         "dice_worst_image": min(r["dice_min"] for r in rows),
         "unet_alone_mean": statistics.mean(r["unet_alone"] for r in rows),
-        "thin_mean": statistics.mean(thin) if thin else None,
+        "thin_mean": _mean(rows, "thin"),
         "training_min_mean": statistics.mean(r["training_min"] for r in rows),
     }
+
+
+def summary(rows: list[dict]) -> str:
+    d = distribution(rows)
+    return (
+        f"{rows[0]['config']:>8}: {len(rows)} runs, mean Dice {d['dice_mean']:.4f} +- {d['dice_std']:.4f}, "
+        f"lowest run {d['dice_lowest_run']:.4f}, highest {max(r['dice_mean'] for r in rows):.4f}, "
+        f"worst image {d['dice_worst_image']:.4f}, U-Net alone {d['unet_alone_mean']:.4f}, "
+        f"thin parts {shown(d['thin_mean'])} (U-Net alone {shown(_mean(rows, 'thin_unet_alone'))}), "
+        f"training {d['training_min_mean']:.1f} min a run"
+    )
 
 
 def main() -> None:
