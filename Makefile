@@ -13,7 +13,7 @@ export NO_MKDOCS_2_WARNING := 1
 # dvc.yaml stages call `kedro`: run them with the project environment.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test lint docs docs-serve viz mlflow-ui serve browser
+.PHONY: run test lint docs docs-serve viz mlflow-ui serve browser llvm
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,14 +23,14 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 ## The main job: generate the synthetic data if missing, then every stage with DVC.
-run: $(VENV)/.installed
+run: $(VENV)/.installed llvm
 	$(BIN)/dvc repro
 	$(BIN)/dvc metrics show
 	@$(BIN)/python -c "import json; m = json.load(open('data/08_reporting/metrics.json')); \
 	print(f\"validation Dice at full resolution: mean {m['dice_mean']:.4f}, min {m['dice_min']:.4f}, {m['images']} images\")"
 
 ## The whole test suite (headless Chromium is installed for the kedro-viz test).
-test: $(VENV)/.installed browser
+test: $(VENV)/.installed browser llvm
 	$(BIN)/pytest
 
 ## Lint and format checks (the configuration is [tool.ruff] in pyproject.toml).
@@ -44,6 +44,10 @@ docs: $(VENV)/.installed
 
 docs-serve: $(VENV)/.installed
 	$(BIN)/mkdocs serve -a 127.0.0.1:8000
+
+## Mitsuba's LLVM variant (the renderer of the synthetic data) needs LLVM >= 17 as a shared library.
+llvm:
+	@test -e /usr/lib/x86_64-linux-gnu/libLLVM-19.so || { apt-get update -qq && apt-get install -y -qq libllvm19 >/dev/null; }
 
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }

@@ -40,8 +40,8 @@ OPTIONS = {
 def batches(height: int, width: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     data = synthetic.make_dataset(1, 1, width=width, height=height, seed=3)
     ids = data.image_ids(data.train_cars)[:batch_size]
-    images = np.stack([data.photo(i) for i in ids]).astype(np.float32) / 255
-    return images, np.stack([data.mask(i) for i in ids])[..., None].astype(np.float32)
+    photos, masks = synthetic.rendered_arrays(data, ids)
+    return photos.astype(np.float32) / 255, masks[..., None].astype(np.float32)
 
 
 def accelerators() -> list[str]:

@@ -58,9 +58,9 @@ FLOOR = "an all-transparent RGBA PNG"  # what any full-size cut-out costs at lea
 
 def write_photos(folder: Path, count: int, width: int, height: int) -> list[Path]:
     data = synthetic.make_dataset(max(1, count // 16) + 1, 1, width, height, seed=11)
-    (folder / "test").mkdir(parents=True)
-    for image_id in data.image_ids(data.train_cars)[:count]:
-        synthetic.write_image(data, image_id, folder, "test")  # photos only, as test photos are
+    synthetic.write_images(
+        data, data.image_ids(data.train_cars)[:count], folder, "test"
+    )  # photos only, as test photos are
     return sorted((folder / "test").glob("*.jpg"))
 
 

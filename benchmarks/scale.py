@@ -25,7 +25,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 
 import pandas as pd  # noqa: E402
-from tqdm import tqdm  # noqa: E402
 
 from carvana_unet import synthetic  # noqa: E402
 from carvana_unet.layout import image_id_to_mask_key  # noqa: E402
@@ -36,21 +35,11 @@ import records  # noqa: E402  (benchmarks/records.py)
 from kedro_project import make_project  # noqa: E402  (the scratch-project helper the tests use)
 
 
-def _draw(args: tuple[synthetic.SyntheticCarvana, str, Path]) -> None:
-    data, image_id, pool = args
-    synthetic.write_image(data, image_id, pool, "train")
-
-
 def draw_pool(pool: Path, count: int, width: int, height: int) -> list[str]:
-    """`count` full-size train pairs (whole cars) drawn on every core."""
+    """`count` full-size train pairs (whole cars) rendered on every core."""
     data = synthetic.make_dataset(-(-count // synthetic.ANGLES), 1, width, height, seed=9)
     ids = data.image_ids(data.train_cars)[:count]
-    for folder in ("train", "train_masks"):
-        (pool / folder).mkdir(parents=True)
-    with multiprocessing.get_context("fork").Pool() as workers:
-        jobs = workers.imap_unordered(_draw, [(data, i, pool) for i in ids], chunksize=4)
-        for _ in tqdm(jobs, total=len(ids), desc="drawing full-size images", unit="img"):
-            pass
+    synthetic.write_images(data, ids, pool, "train")  # a car per process, on every core
     data.metadata().to_csv(pool / "metadata.csv", index=False)
     return ids
 

@@ -48,9 +48,7 @@ KAGGLE_TEST_IMAGES = 100_064
 def write_test_images(folder: Path, count: int, width: int, height: int) -> list[Path]:
     data = synthetic.make_dataset(1, max(1, -(-count // synthetic.ANGLES)), width, height, seed=5)
     ids = data.image_ids(data.test_cars)[:count]
-    (folder / "test").mkdir()
-    for image_id in ids:
-        synthetic.write_image(data, image_id, folder, "test")
+    synthetic.write_images(data, ids, folder, "test")
     return [folder / "test" / f"{image_id}.jpg" for image_id in ids]
 
 

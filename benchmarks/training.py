@@ -59,8 +59,7 @@ def main() -> None:
 
     data = synthetic.make_dataset(max(1, args.images // 16), 1, args.width, args.height, seed=1)
     ids = data.image_ids(data.train_cars)[: args.images]
-    images = np.stack([data.photo(i) for i in ids])
-    masks = np.stack([data.mask(i) for i in ids])
+    images, masks = synthetic.rendered_arrays(data, ids)
     rows = np.arange(len(ids))
     arch = PRESETS[args.preset]
     options = {**OPTIONS, "mixed_precision": args.mixed_precision}

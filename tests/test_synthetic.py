@@ -1,15 +1,17 @@
-from dataclasses import replace
-from pathlib import Path
+import json
+import subprocess
+import sys
 
-import cv2
 import numpy as np
 import pandas as pd
-from omegaconf import OmegaConf
+import pytest
 from PIL import Image
 
 from carvana_unet import synthetic
+from carvana_unet.datasets import RenderedCarvanaDataset
 from carvana_unet.layout import parse_image_id
-from carvana_unet.synthetic_parts import FREQUENCY, Parts
+from carvana_unet.pipelines.generate.nodes import describe_train_masks
+from carvana_unet.studio import cars, meshes
 
 
 def test_layout_and_formats(tiny_raw_template):
@@ -30,86 +32,126 @@ def test_layout_and_formats(tiny_raw_template):
     submission = pd.read_csv(raw / "sample_submission.csv")
     assert list(submission.columns) == ["img", "rle_mask"]
     assert sorted(submission["img"]) == sorted(p.name for p in (raw / "test").glob("*.jpg"))
+    assert not list(raw.rglob("*.partial"))
 
 
-def test_same_seed_same_pixels_other_seed_other_cars():
-    a, b = synthetic.make_dataset(2, 1, 96, 64, seed=3), synthetic.make_dataset(2, 1, 96, 64, seed=3)
-    image_id = a.image_ids(a.train_cars)[5]
-    np.testing.assert_array_equal(a.photo(image_id), b.photo(image_id))
-    np.testing.assert_array_equal(a.mask(image_id), b.mask(image_id))
-    assert synthetic.make_dataset(2, 1, 96, 64, seed=4).train_cars != a.train_cars
+def test_shadow_is_in_the_photo_but_not_the_mask(tiny_raw_template):
+    # The floor just below the car is darker than the floor at the same height beside it.
+    darker = []
+    for gif in sorted((tiny_raw_template / "train_masks").glob("*.gif")):
+        mask = np.asarray(Image.open(gif))
+        photo = np.asarray(Image.open(tiny_raw_template / "train" / gif.name.replace("_mask.gif", ".jpg"))).mean(2)
+        rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+        below = slice(rows[-1] + 1, min(rows[-1] + 3, mask.shape[0]))
+        under = photo[below, cols[0] + 2 : cols[-1] - 1].mean()
+        beside = np.concatenate([photo[below, : max(cols[0] - 8, 1)], photo[below, cols[-1] + 8 :]], axis=1).mean()
+        assert mask[below].sum() == 0
+        darker.append(beside - under)
+    assert np.mean(np.array(darker) > 0) > 0.8 and np.median(darker) > 8, np.round(darker)
 
 
-def test_shadow_is_in_the_photo_but_not_the_mask():
-    data = synthetic.make_dataset(1, 1, 384, 256, seed=0)
-    image_id = data.image_ids(data.train_cars)[4]
-    photo, mask = data.photo(image_id).astype(float), data.mask(image_id)
-    bottom = np.flatnonzero(mask.any(axis=1)).max()
-    columns = np.flatnonzero(mask[bottom])
-    below = photo[bottom + 3 : bottom + 6, columns.min() : columns.max()].mean()
-    corner = photo[bottom + 3 : bottom + 6, :10].mean()
-    assert mask[bottom + 3 :, :].sum() == 0
-    assert below < corner - 20  # darker floor under the car
+def test_views_go_round_the_turntable_from_the_nose():
+    nose = (np.array([[1.0, 0.5, 0.0]], np.float32), np.zeros((0, 3), np.uint32))
+    directions = [meshes.turn(nose, synthetic.degrees(angle))[0][0] for angle in range(1, 17)]
+    np.testing.assert_allclose(directions[0], [0, 0.5, 1], atol=1e-6)  # 01: the nose faces the camera (+z)
+    np.testing.assert_allclose(directions[8], [0, 0.5, -1], atol=1e-6)  # 09: the rear
+    steps = [np.degrees(np.arccos(np.clip(a[[0, 2]] @ b[[0, 2]], -1, 1))) for a, b in zip(directions, directions[1:])]
+    np.testing.assert_allclose(steps, 22.5, atol=1e-4)
 
 
-def test_even_five_cars_have_every_paint():
-    # A small default dataset must still hold white cars (the hard case) for both the split's sides.
+def test_even_five_cars_hold_the_hard_paints_and_every_car_thin_parts():
     data = synthetic.make_dataset(4, 1, 96, 64, seed=11)
-    colours = [car.colour for car in data.train_cars + data.test_cars]
-    assert sum(min(c) >= 228 for c in colours) == 1  # white
-    assert sum(max(c) <= 30 for c in colours) == 1  # black
-    assert sum(len(set(c)) == 1 and 90 <= c[0] < 180 for c in colours) == 1  # grey
+    paints = [car.design.paint.name for car in data.train_cars + data.test_cars]
+    assert {"white", "black", "silver"} <= set(paints)
+    for car in data.train_cars + data.test_cars:
+        parts = {name: mesh for name, _, mesh in cars.car_parts(car.design, np.random.default_rng(car.seed))}
+        antenna = parts["antenna"][0]
+        assert np.ptp(antenna[:, 2]) <= 0.012  # a few millimetres thick: one to three pixels in a photo
+        assert {"mirrors", "mirror_arms", "tyres", "rims", "glass"} <= set(parts)
 
 
-def test_masks_have_no_holes_at_any_angle():
-    # The background must be one connected region: a hole where cabin meets body is a label error.
-    # (Only a roof rack's gap may enclose background; this car has none.)
-    car = replace(synthetic.make_dataset(1, 1, 384, 256, seed=0).train_cars[0], parts=Parts())
-    for angle in range(1, synthetic.ANGLES + 1):
-        view = synthetic.car_view(car, angle, 384, 256)
-        background = (1 - synthetic.render_mask(view, 384, 256)).astype(np.uint8)
-        assert cv2.connectedComponents(background)[0] == 2, angle
+def test_variety_of_bodies_paints_and_framing():
+    data = synthetic.make_dataset(120, 1, seed=2)
+    designs = [car.design for car in data.train_cars]
+    assert set(d.body for d in designs) == set(cars.BODY_TYPES)
+    assert {"white", "silver", "grey", "black", "colour"} == {d.paint.name for d in designs}
+    assert np.ptp([d.paint.roughness for d in designs]) > 0.2 and np.ptp([d.paint.metallic for d in designs]) > 0.5
+    coverage = np.array([car.coverage for car in data.train_cars])
+    assert coverage.min() >= 0.13 and coverage.max() <= 0.36 and abs(np.median(coverage) - 0.20) < 0.02
+    assert len({round(car.studio.camera_height, 2) for car in data.train_cars}) > 50
 
 
-def test_thin_parts_are_in_the_mask_as_thin_as_real_ones():
-    # An antenna 1-3 pixels wide at Kaggle's size, rising clear of the roof, drawn in mask and photo.
-    parts = Parts(antenna=(0.5, 0.12, 0.0, 2), mirrors=(0.06, 0.03, 3), roof_rack=(0.01, 6), spoiler=(0.02, 8, 4))
-    car = replace(synthetic.make_dataset(1, 1, seed=0).train_cars[0], parts=parts)
-    view = synthetic.car_view(car, 5, 1918, 1280)  # side view
-    mask = synthetic.render_mask(view, 1918, 1280)
-    bare = synthetic.render_mask(replace(view, parts=[]), 1918, 1280)
-    above_roof = mask[: view.cabin[:, 1].min() - 20]  # the rack's rail is lower than that
-    widths = above_roof.sum(axis=1)[above_roof.any(axis=1)]
-    assert len(widths) > 100 and set(widths) <= {1, 2, 3}  # the vertical antenna: 3 px, 1 at its tip
-    assert (mask >= bare).all() and mask.sum() - bare.sum() > 2000  # parts only add: mirrors, spoiler, rack
-    photo = synthetic.render_photo(car, view, 1918, 1280, np.random.default_rng(0)).astype(float)
-    rows, columns = np.nonzero(above_roof)
-    assert photo[rows, columns].mean() < photo[rows, columns + 12].mean() - 100  # dark antenna on the backdrop
+BOX_HEAD_ON = """
+import json, sys
+import numpy as np
+from carvana_unet.studio import cars, meshes, render, scene
+mi = scene.mitsuba()
+design = cars.random_design(np.random.default_rng(0), "white")
+# Camera at depth 1 from the box's front face, 90 degree field: 32 pixels a unit across 64 pixels.
+# Edges fall 0.3 and 0.7 into pixels, so that "at least half covered" decides each border pixel.
+x0, x1 = -0.5 - 0.7 / 32, 0.5 + 0.3 / 32
+y0, y1 = 1.0 - 0.25 - 0.3 / 32, 1.0 + 0.25 + 0.7 / 32
+box = meshes.box(((x0 + x1) / 2, (y0 + y1) / 2, -0.5), (x1 - x0, y1 - y0, 1.0))
+studio = scene.Studio(1.0, 1.0, 90.0, 1.0, (0.8, 0.8, 0.8), 3.0, 1.0, 0.3, 0.0, 0.8)
+car = scene.CarScene(mi, design, [("body", "paint", box)], studio, 16, 12, 4)
+result = render.render_view(mi, car, 0.0, 64, 48, 4, seed=1)
+json.dump({"mask": result.mask.tolist(), "photo": result.photo.mean(2).tolist()}, sys.stdout)
+"""
 
 
-def test_parts_vary_per_car_and_by_seed():
-    cars = synthetic.make_dataset(40, 1, 96, 64, seed=0).train_cars
-    for name, frequency in FREQUENCY.items():
-        share = np.mean([getattr(car.parts, name) is not None for car in cars])
-        assert abs(share - frequency) < 0.25, name
-    assert len({car.parts.antenna for car in cars if car.parts.antenna}) > 10  # sizes differ car to car
+def test_mask_of_a_box_seen_head_on_is_exact_to_the_pixel():
+    # Rendered in a fresh process, as the generator does: Mitsuba's LLVM must load before TensorFlow.
+    out = subprocess.run([sys.executable, "-c", BOX_HEAD_ON], capture_output=True, text=True, check=True)
+    mask = np.array(json.loads(out.stdout)["mask"])
+    expected = np.zeros((48, 64), np.uint8)
+    # columns: left edge at 15.3 (pixel 15 is 70 % box), right edge at 48.3 (pixel 48 is 30 % box);
+    # rows (downwards, 8 pixels a quarter unit): top edge at 15.3 (pixel 15 is 70 % box), bottom
+    # edge at 32.3 (pixel 32 is 30 % box).
+    expected[15:32, 15:48] = 1
+    np.testing.assert_array_equal(mask, expected)
 
 
-def test_coverage_matches_real_carvana():
-    # Real train cars cover 13-36 % of the frame, median 20 %; the default data must look alike.
-    options = OmegaConf.load(Path(__file__).parents[1] / "conf/base/parameters_generate.yml").synthetic
-    data = synthetic.make_dataset(options.train_cars, options.test_cars, 480, 320, options.seed)
-    coverage = [data.mask(image_id).mean() for image_id in data.image_ids(data.train_cars)]
-    low, median, high = np.percentile(coverage, [5, 50, 95])
-    assert 0.17 <= median <= 0.24 and low >= 0.10 and high <= 0.36, (low, median, high)
+def test_a_rerun_renders_only_the_missing_photos_and_drops_other_seeds_files(tmp_path):
+    dataset = RenderedCarvanaDataset(str(tmp_path))
+    data = synthetic.make_dataset(1, 1, 64, 48, seed=4)
+    dataset.save(synthetic.RenderPlan(data, workers=1))
+    photos = sorted((tmp_path / "train").glob("*.jpg")) + sorted((tmp_path / "test").glob("*.jpg"))
+    assert len(photos) == 32 and len(list((tmp_path / "train_masks").glob("*.gif"))) == 16
+    before = {p: p.stat().st_mtime_ns for p in photos}
+    photos[3].unlink()
+    (tmp_path / "train" / "0123456789ab_01.jpg").write_bytes(b"another seed's photo")
+    dataset.save(synthetic.RenderPlan(data, workers=1))
+    after = {
+        p: p.stat().st_mtime_ns
+        for p in sorted((tmp_path / "train").glob("*.jpg")) + sorted((tmp_path / "test").glob("*.jpg"))
+    }
+    assert set(after) == set(before)
+    assert [p for p in after if after[p] != before[p]] == [photos[3]]
+    masks = dataset.load()
+    assert len(masks) == 16 and set(np.unique(masks[sorted(masks)[0]]())) == {0, 1}
 
 
-def test_white_car_silhouette_is_darker_than_the_backdrop():
-    data = synthetic.make_dataset(4, 1, 384, 256, seed=11)
-    white = next(c for c in data.train_cars + data.test_cars if min(c.colour) >= 228)
-    view = synthetic.car_view(white, 1, 384, 256)
-    photo = synthetic.render_photo(white, view, 384, 256, np.random.default_rng(0)).astype(float)
-    row = int(view.body[:, 1].mean())  # halfway down the body, clear of cabin and wheels
-    edge = int(np.flatnonzero(synthetic.render_mask(view, 384, 256)[row]).min())
-    rim, inside, backdrop = photo[row, edge].mean(), photo[row, edge + 12].mean(), photo[row, edge - 4].mean()
-    assert rim < inside - 25 and rim < backdrop - 15
+def test_same_seed_same_files(tmp_path):
+    data = synthetic.make_dataset(1, 1, 64, 48, seed=7)
+    ids = data.image_ids(data.train_cars)[:2]
+    for folder in ("a", "b"):
+        synthetic.write_images(data, ids, tmp_path / folder, "train", workers=1)
+    for image_id in ids:
+        for path in synthetic.image_files(tmp_path / "a", image_id, "train"):
+            twin = tmp_path / "b" / path.relative_to(tmp_path / "a")
+            assert path.read_bytes() == twin.read_bytes()
+
+
+def test_train_masks_table_and_coverage_report():
+    masks = {"abc_01": lambda: np.eye(4, dtype=np.uint8), "abc_02": lambda: np.zeros((4, 4), np.uint8)}
+    table, report = describe_train_masks(masks)
+    assert list(table["img"]) == ["abc_01.jpg", "abc_02.jpg"] and table["rle_mask"][1] == ""
+    assert report["coverage_per_car"]["median"] == pytest.approx(0.125)
+
+
+def test_rendering_failure_names_the_folder(tmp_path):
+    data = synthetic.make_dataset(1, 1, 64, 48, seed=4)
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    with pytest.raises(RuntimeError, match=str(blocked)):
+        list(synthetic.render_jobs(data, blocked, [(data.train_cars[0].car_id, "train", [1])], workers=1))
