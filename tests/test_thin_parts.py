@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from PIL import Image
 
 from carvana_unet import synthetic
 from carvana_unet.dice import dice
-from carvana_unet.synthetic_parts import Parts
 from carvana_unet.thin_parts import region_dice, thin_region
 
 
@@ -44,10 +44,14 @@ def test_a_mask_without_thin_parts_has_no_thin_dice():
     assert not region.any() and math.isnan(region_dice(truth[region], truth[region]))
 
 
-def test_it_finds_the_synthetic_cars_antenna_at_full_size():
-    car = synthetic.make_dataset(1, 1, seed=0).train_cars[0]
-    car = synthetic.CarSpec(**{**car.__dict__, "parts": Parts(antenna=(0.5, 0.1, 0.3, 1))})
-    view = synthetic.car_view(car, 5, 1918, 1280)
-    region = thin_region(synthetic.render_mask(view, 1918, 1280), 0.006)
-    antenna = synthetic.render_parts_mask(view, 1918, 1280)[: view.cabin[:, 1].min()].astype(bool)
-    assert antenna.sum() > 100 and region[: antenna.shape[0]][antenna].all()
+def test_it_finds_the_rendered_cars_antenna_at_full_size(tmp_path):
+    data = synthetic.make_dataset(1, 1, seed=0)
+    image_id = data.image_ids(data.train_cars)[4]  # 05: the side view
+    synthetic.write_images(data, [image_id], tmp_path, "train")
+    truth = np.asarray(Image.open(synthetic.image_files(tmp_path, image_id, "train")[1]))
+    widths = truth.sum(1)
+    top = np.flatnonzero(widths)[0]
+    antenna_rows = top + np.flatnonzero(np.cumprod(widths[top:] <= 4))  # the antenna: rows 1-4 px wide
+    assert len(antenna_rows) > 20
+    region = thin_region(truth, 0.006)
+    assert region[antenna_rows][truth[antenna_rows] > 0].all()
