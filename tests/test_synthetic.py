@@ -94,7 +94,7 @@ y0, y1 = 1.0 - 0.25 - 0.3 / 32, 1.0 + 0.25 + 0.7 / 32
 box = meshes.box(((x0 + x1) / 2, (y0 + y1) / 2, -0.5), (x1 - x0, y1 - y0, 1.0))
 studio = scene.Studio(1.0, 1.0, 90.0, 1.0, (0.8, 0.8, 0.8), 3.0, 1.0, 0.3, 0.0, 0.8)
 car = scene.CarScene(mi, design, [("body", "paint", box)], studio, 16, 12, 4)
-result = render.render_view(mi, car, 0.0, 64, 48, 4, seed=1)
+result = render.render_view(mi, car, 0.0, 64, 48, seed=1)
 json.dump({"mask": result.mask.tolist(), "photo": result.photo.mean(2).tolist()}, sys.stdout)
 """
 
@@ -111,7 +111,7 @@ def test_mask_of_a_box_seen_head_on_is_exact_to_the_pixel():
     np.testing.assert_array_equal(mask, expected)
 
 
-def test_a_rerun_renders_only_the_missing_photos_and_drops_other_seeds_files(tmp_path):
+def test_a_rerun_renders_only_the_missing_photos_and_drops_other_seeds_and_renderers_files(tmp_path):
     dataset = RenderedCarvanaDataset(str(tmp_path))
     data = synthetic.make_dataset(1, 1, 64, 48, seed=4)
     dataset.save(synthetic.RenderPlan(data, workers=1))
@@ -127,6 +127,10 @@ def test_a_rerun_renders_only_the_missing_photos_and_drops_other_seeds_files(tmp
     }
     assert set(after) == set(before)
     assert [p for p in after if after[p] != before[p]] == [photos[3]]
+    (tmp_path / "render_fingerprint.txt").write_text("another renderer")
+    dataset.save(synthetic.RenderPlan(data, workers=1))
+    rerendered = {p: p.stat().st_mtime_ns for p in after}
+    assert all(rerendered[p] != after[p] for p in after)  # nothing kept from another renderer
     masks = dataset.load()
     assert len(masks) == 16 and set(np.unique(masks[sorted(masks)[0]]())) == {0, 1}
 

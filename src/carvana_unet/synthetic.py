@@ -10,6 +10,7 @@ the same files.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import pickle
 import queue
@@ -92,13 +93,7 @@ class CarRenderer:
         """The JPEG-ready photo (uint8 RGB) and the 0/1 mask of view `angle`."""
         car_scene = self.scene()
         rendered = render.render_view(
-            scene.mitsuba(),
-            car_scene,
-            degrees(angle),
-            self.width,
-            self.height,
-            self.shade_factor,
-            seed=self.car.seed * ANGLES + angle,
+            scene.mitsuba(), car_scene, degrees(angle), self.width, self.height, seed=self.car.seed * ANGLES + angle
         )
         return develop(rendered.photo, np.random.default_rng([self.car.seed, angle])), rendered.mask
 
@@ -107,6 +102,7 @@ def placed_camera(mi: ModuleType, car: SyntheticCar, parts: list) -> scene.Studi
     """The studio with the camera moved so that the car covers `car.coverage` of the frame on average."""
     studio = car.studio
     probe = scene.CarScene(mi, car.design, parts, studio, 8, 8, 1)
+    car_ids = np.fromiter(probe.car_shape_ids(), np.uint32)
     width, height = 192, 128
     for _ in range(2):
         probe.studio = studio
@@ -115,8 +111,8 @@ def placed_camera(mi: ModuleType, car: SyntheticCar, parts: list) -> scene.Studi
         for angle in (1, 3, 5, 7, 9, 11, 13, 15):
             probe.turn(degrees(angle))
             ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-            ids = render.cast(mi, probe.car, sensor, xs.ravel() + 0.5, ys.ravel() + 0.5, width, height)
-            shares.append(float((ids > 0).mean()))
+            ids = render.cast(mi, probe.photo, sensor, xs.ravel() + 0.5, ys.ravel() + 0.5, width, height)
+            shares.append(float(np.isin(ids, car_ids).mean()))
         studio = replace(
             studio, camera_distance=studio.camera_distance * float(np.sqrt(np.mean(shares) / car.coverage))
         )
@@ -164,6 +160,10 @@ class SyntheticCarvana:
 
     def image_ids(self, cars_: list[SyntheticCar]) -> list[str]:
         return [f"{car.car_id}_{angle:02d}" for car in cars_ for angle in range(1, ANGLES + 1)]
+
+    def splits(self) -> list[tuple[list[SyntheticCar], str]]:
+        """The cars of each Kaggle folder: train cars under `train`, test cars under `test`."""
+        return [(self.train_cars, "train"), (self.test_cars, "test")]
 
     def car(self, car_id: str) -> SyntheticCar:
         return next(c for c in self.train_cars + self.test_cars if c.car_id == car_id)
@@ -232,10 +232,22 @@ class RenderPlan:
     workers: int | None = None  # None: one per CPU core
 
 
+def fingerprint(data: SyntheticCarvana) -> str:
+    """What a photo on disk was rendered from: the cars, studios and settings, the renderer's source
+    and Mitsuba's version. Photos with another fingerprint cannot be resumed from."""
+    from importlib.metadata import version  # noqa: PLC0415 - only the rendering dataset needs it
+
+    digest = hashlib.sha256(repr(data).encode())
+    for module in sorted(Path(__file__).parent.joinpath("studio").glob("*.py")) + [Path(__file__)]:
+        digest.update(module.read_bytes())
+    digest.update(version("mitsuba").encode())
+    return digest.hexdigest()
+
+
 def missing_views(data: SyntheticCarvana, raw_dir: Path) -> list[tuple[str, str, list[int]]]:
     """`(car_id, folder, angles)` for every car with a photo or mask not yet on disk."""
     jobs = []
-    for cars_, folder in ((data.train_cars, "train"), (data.test_cars, "test")):
+    for cars_, folder in data.splits():
         for car in cars_:
             angles = [
                 angle

@@ -16,6 +16,7 @@ from carvana_unet import synthetic
 
 logger = logging.getLogger(__name__)
 FOLDERS = ("train", "train_masks", "test")
+FINGERPRINT = "render_fingerprint.txt"  # what the photos on disk were rendered from
 
 
 class RenderedCarvanaDataset(AbstractDataset):
@@ -23,7 +24,9 @@ class RenderedCarvanaDataset(AbstractDataset):
 
     Saving a `synthetic.RenderPlan` renders what is missing (a car's views in one worker process,
     which builds the car's scene once) with a progress bar, and deletes files that the plan does
-    not hold, so a rerun after an interruption renders only the missing photos. Loading gives the
+    not hold, so a rerun after an interruption renders only the missing photos. Photos rendered from
+    another plan or by another version of the renderer (`synthetic.fingerprint`) are all rendered
+    again, so a resumed folder never mixes two renderers. Loading gives the
     train masks: `{image_id: function returning the 0/1 mask}`."""
 
     def __init__(self, path: str, metadata: dict[str, Any] | None = None):
@@ -40,7 +43,14 @@ class RenderedCarvanaDataset(AbstractDataset):
     def _save(self, plan: synthetic.RenderPlan) -> None:
         for folder in FOLDERS:
             (self._path / folder).mkdir(parents=True, exist_ok=True)
-        planned = _remove_unplanned(self._path, plan.data)
+        stamp = self._path / FINGERPRINT
+        fingerprint = synthetic.fingerprint(plan.data)
+        if not stamp.exists() or stamp.read_text() != fingerprint:
+            _remove_files_except(self._path, keep=set())
+            stamp.write_text(fingerprint)
+        planned = _planned_files(self._path, plan.data)
+        _remove_files_except(self._path, keep=planned)
+        planned = {p for p in planned if p.suffix == ".jpg"}
         jobs = synthetic.missing_views(plan.data, self._path)
         total = sum(len(angles) for _, _, angles in jobs)
         logger.info("%d of %d photos to render (%d already on disk)", total, len(planned), len(planned) - total)
@@ -57,16 +67,18 @@ class RenderedCarvanaDataset(AbstractDataset):
         return (self._path / "train_masks").is_dir()
 
 
-def _remove_unplanned(raw_dir: Path, data: synthetic.SyntheticCarvana) -> set[Path]:
-    """Delete photos and masks the plan does not hold (another seed's cars); return the planned files."""
-    planned = {
+def _planned_files(raw_dir: Path, data: synthetic.SyntheticCarvana) -> set[Path]:
+    return {
         path
-        for cars, folder in ((data.train_cars, "train"), (data.test_cars, "test"))
+        for cars, folder in data.splits()
         for image_id in data.image_ids(cars)
         for path in synthetic.image_files(raw_dir, image_id, folder)
     }
+
+
+def _remove_files_except(raw_dir: Path, keep: set[Path]) -> None:
+    """Delete the photos and masks not in `keep` (another seed's cars, another renderer's photos)."""
     for folder in FOLDERS:
         for path in (raw_dir / folder).iterdir():
-            if path not in planned:
+            if path not in keep:
                 path.unlink()
-    return {p for p in planned if p.suffix == ".jpg"}

@@ -26,7 +26,6 @@ EDGE_GRID = 4  # rays per pixel along each axis where surfaces meet: coverage in
 class Rendered:
     photo: np.ndarray  # linear RGB at full size, exposure applied, (H, W, 3) float32
     mask: np.ndarray  # uint8 0/1: at least half of the pixel is car
-    coverage: float  # the mask's share of the frame
 
 
 def cast(
@@ -52,9 +51,10 @@ def _edges(ids: np.ndarray) -> np.ndarray:
 
 
 def surfaces(
-    mi: ModuleType, car: CarScene, sensor: object, width: int, height: int, degrees: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Centre ids (H, W), edge pixels (N,) flat indices, and their EDGE_GRID**2 sub-pixel ids (N, 16).
+    mi: ModuleType, car: CarScene, sensor: object, width: int, height: int, degrees: float, car_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Centre ids (H, W), whether they are the car's, edge pixels (N,) flat indices, and their
+    EDGE_GRID**2 sub-pixel ids (N, 16).
 
     Rays are cast only inside the car's projected outline (plus a margin); the rest of the frame
     sees the backdrop."""
@@ -64,13 +64,14 @@ def surfaces(
     centre[r0:r1, c0:c1] = cast(mi, car.photo, sensor, xs.ravel() + 0.5, ys.ravel() + 0.5, width, height).reshape(
         r1 - r0, c1 - c0
     )
-    edge = np.flatnonzero(_edges(np.isin(centre, np.fromiter(car.car_shape_ids(), np.uint32))))
+    on_car = np.isin(centre, car_ids)
+    edge = np.flatnonzero(_edges(on_car))
     offsets = (np.arange(EDGE_GRID) + 0.5) / EDGE_GRID
     ox, oy = np.meshgrid(offsets, offsets)
     ex = (edge % width)[:, None] + ox.ravel()[None]
     ey = (edge // width)[:, None] + oy.ravel()[None]
     sub = cast(mi, car.photo, sensor, ex.ravel(), ey.ravel(), width, height).reshape(len(edge), EDGE_GRID**2)
-    return centre, edge, sub
+    return centre, on_car, edge, sub
 
 
 def _push_pull(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -112,23 +113,20 @@ def render_view(
     degrees: float,
     width: int,
     height: int,
-    shade_factor: int,
     seed: int,
-    denoise: bool = True,
 ) -> Rendered:
-    """The photo (linear, exposed) and the mask of the car turned to `degrees`."""
+    """The photo (linear, exposed) and the mask of the car turned to `degrees`; the light is traced at
+    the size of the scene's own film."""
     car.turn(degrees)
     full = mi.load_dict(car.sensor_dict(width, height))
-    centre, edge, sub = surfaces(mi, car, full, width, height, degrees)
     car_ids = np.fromiter(car.car_shape_ids(), np.uint32)
-    mask = np.isin(centre, car_ids).astype(np.uint8).ravel()
+    centre, on_car, edge, sub = surfaces(mi, car, full, width, height, degrees, car_ids)
+    mask = on_car.astype(np.uint8).ravel()
     mask[edge] = np.isin(sub, car_ids).mean(1) >= 0.5
     mask = mask.reshape(height, width)
 
-    low_h, low_w = shading_size(width, height, shade_factor)
-    shading = np.asarray(mi.render(car.photo, seed=seed), np.float32)
-    if denoise:
-        shading = _denoise(shading)
+    shading = _denoise(np.asarray(mi.render(car.photo, seed=seed), np.float32))
+    low_h, low_w = shading.shape[:2]
     low_sensor = mi.load_dict(car.sensor_dict(low_w, low_h))
     ys, xs = np.mgrid[0:low_h, 0:low_w].astype(np.float32)
     corners = [
@@ -143,7 +141,7 @@ def render_view(
     photo = _assemble(shading, low_ids, pure, centre, edge, sub)
     backdrop = photo[(mask == 0)]
     scale = car.studio.exposure / max(float(np.percentile(backdrop.mean(1), 90)) if len(backdrop) else 1.0, 1e-3)
-    return Rendered(photo * scale, mask, float(mask.mean()))
+    return Rendered(photo * scale, mask)
 
 
 def _assemble(
@@ -194,10 +192,9 @@ def _assemble(
 
 
 def _denoise(image: np.ndarray) -> np.ndarray:
-    try:
-        import mitsuba_oidn  # noqa: PLC0415 - optional: without it the light is left as rendered
-    except ImportError:
-        return image
+    """Intel Open Image Denoise over the low-sample light (imported here: it loads Dr.Jit)."""
+    import mitsuba_oidn  # noqa: PLC0415
+
     return np.asarray(
         mitsuba_oidn.denoise(np.ascontiguousarray(image), hdr=True, quality=mitsuba_oidn.Quality.Fast), np.float32
     )

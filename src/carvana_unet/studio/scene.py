@@ -177,7 +177,7 @@ def _mesh(mi: ModuleType, name: str, mesh: meshes.Mesh, material: dict | None) -
 
 
 class CarScene:
-    """One car in the studio, turned to any angle: the photo's scene and the car-only scene."""
+    """One car in the studio, turned to any angle."""
 
     def __init__(
         self, mi: ModuleType, design: CarDesign, parts: list, studio: Studio, width: int, height: int, spp: int
@@ -206,8 +206,7 @@ class CarScene:
                 **shapes,
             }
         )
-        self.car = mi.load_dict({"type": "scene", **{name: _mesh(mi, name, mesh, None) for name, _, mesh in parts}})
-        self.photo_params, self.car_params = mi.traverse(self.photo), mi.traverse(self.car)
+        self.photo_params = mi.traverse(self.photo)
         self._shape_ids: dict[str, int] | None = None
 
     def sensor_dict(self, width: int, height: int) -> dict:
@@ -220,9 +219,7 @@ class CarScene:
         for name, _, mesh in self.parts:
             vertices = dr.ravel(self.mi.Point3f(np.ascontiguousarray(meshes.turn(mesh, degrees)[0].T)))
             self.photo_params[f"{name}.vertex_positions"] = vertices
-            self.car_params[f"{name}.vertex_positions"] = vertices
         self.photo_params.update()
-        self.car_params.update()
 
     def screen_window(self, degrees: float, width: int, height: int, margin: int) -> tuple[int, int, int, int]:
         """Rows r0:r1 and columns c0:c1 of the frame that the turned car can cover (a pinhole projection
