@@ -71,29 +71,31 @@ def random_car(rng: np.random.Generator, paint: str, coverage: float, seed: int)
 
 @dataclass
 class CarRenderer:
-    """Renders one car's views, building its scene once (Dr.Jit reuses the compiled kernels)."""
+    """Renders one car's views. The camera is placed once per car; each view gets a fresh scene, posed
+    from the car's rest position: a scene re-posed view after view keeps an acceleration structure
+    that depends on the views before it, and where two surfaces touch (a rim on its tyre) that
+    changes which one a ray sees. Dr.Jit still compiles the car's kernels once and reuses them."""
 
     car: SyntheticCar
     width: int
     height: int
     spp: int
     shade_factor: int
-    _scene: scene.CarScene | None = field(default=None, repr=False)
+    _setup: tuple[list, scene.Studio] | None = field(default=None, repr=False)
 
     def scene(self) -> scene.CarScene:
-        if self._scene is None:
-            mi = scene.mitsuba()
+        mi = scene.mitsuba()
+        if self._setup is None:
             parts = cars.car_parts(self.car.design, np.random.default_rng(self.car.seed))
-            studio = placed_camera(mi, self.car, parts)
-            low_h, low_w = render.shading_size(self.width, self.height, self.shade_factor)
-            self._scene = scene.CarScene(mi, self.car.design, parts, studio, low_w, low_h, self.spp)
-        return self._scene
+            self._setup = parts, placed_camera(mi, self.car, parts)
+        parts, studio = self._setup
+        low_h, low_w = render.shading_size(self.width, self.height, self.shade_factor)
+        return scene.CarScene(mi, self.car.design, parts, studio, low_w, low_h, self.spp)
 
     def view(self, angle: int) -> tuple[np.ndarray, np.ndarray]:
         """The JPEG-ready photo (uint8 RGB) and the 0/1 mask of view `angle`."""
-        car_scene = self.scene()
         rendered = render.render_view(
-            scene.mitsuba(), car_scene, degrees(angle), self.width, self.height, seed=self.car.seed * ANGLES + angle
+            scene.mitsuba(), self.scene(), degrees(angle), self.width, self.height, seed=self.car.seed * ANGLES + angle
         )
         return develop(rendered.photo, np.random.default_rng([self.car.seed, angle])), rendered.mask
 

@@ -125,7 +125,12 @@ def render_view(
     mask[edge] = np.isin(sub, car_ids).mean(1) >= 0.5
     mask = mask.reshape(height, width)
 
-    shading = _denoise(np.asarray(mi.render(car.photo, seed=seed), np.float32))
+    # One sample a pixel per pass, summed here: several samples of one pixel in one pass are added
+    # into the film by whichever threads trace them, in an order that changes the last bits.
+    passes = [
+        np.asarray(mi.render(car.photo, seed=(seed * car.spp + k) % 2**32, spp=1), np.float32) for k in range(car.spp)
+    ]
+    shading = _denoise(np.sum(passes, axis=0) / car.spp)
     low_h, low_w = shading.shape[:2]
     low_sensor = mi.load_dict(car.sensor_dict(low_w, low_h))
     ys, xs = np.mgrid[0:low_h, 0:low_w].astype(np.float32)

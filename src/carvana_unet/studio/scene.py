@@ -183,7 +183,7 @@ class CarScene:
         self, mi: ModuleType, design: CarDesign, parts: list, studio: Studio, width: int, height: int, spp: int
     ):
         """`width` x `height` is the size the light is path-traced at, with `spp` samples per pixel."""
-        self.mi, self.parts, self.studio = mi, parts, studio
+        self.mi, self.parts, self.studio, self.spp = mi, parts, studio, spp
         shapes = {name: _mesh(mi, name, mesh, bsdf(kind, design)) for name, kind, mesh in parts}
         backdrop = bsdf("backdrop", design)
         backdrop["material"]["reflectance"]["value"] = list(studio.backdrop)
