@@ -81,16 +81,17 @@ class CarRenderer:
     height: int
     spp: int
     shade_factor: int
-    _setup: tuple[list, scene.Studio] | None = field(default=None, repr=False)
+    _setup: tuple[list, scene.Studio, dict[str, object]] | None = field(default=None, repr=False)
 
     def scene(self) -> scene.CarScene:
         mi = scene.mitsuba()
         if self._setup is None:
             parts = cars.car_parts(self.car.design, np.random.default_rng(self.car.seed))
-            self._setup = parts, placed_camera(mi, self.car, parts)
-        parts, studio = self._setup
+            materials: dict[str, object] = {}
+            self._setup = parts, placed_camera(mi, self.car, parts, materials), materials
+        parts, studio, materials = self._setup
         low_h, low_w = render.shading_size(self.width, self.height, self.shade_factor)
-        return scene.CarScene(mi, self.car.design, parts, studio, low_w, low_h, self.spp)
+        return scene.CarScene(mi, self.car.design, parts, studio, low_w, low_h, self.spp, materials)
 
     def view(self, angle: int) -> tuple[np.ndarray, np.ndarray]:
         """The JPEG-ready photo (uint8 RGB) and the 0/1 mask of view `angle`."""
@@ -100,10 +101,10 @@ class CarRenderer:
         return develop(rendered.photo, np.random.default_rng([self.car.seed, angle])), rendered.mask
 
 
-def placed_camera(mi: ModuleType, car: SyntheticCar, parts: list) -> scene.Studio:
+def placed_camera(mi: ModuleType, car: SyntheticCar, parts: list, materials: dict[str, object]) -> scene.Studio:
     """The studio with the camera moved so that the car covers `car.coverage` of the frame on average."""
     studio = car.studio
-    probe = scene.CarScene(mi, car.design, parts, studio, 8, 8, 1)
+    probe = scene.CarScene(mi, car.design, parts, studio, 8, 8, 1, materials)
     car_ids = np.fromiter(probe.car_shape_ids(), np.uint32)
     width, height = 192, 128
     for _ in range(2):
