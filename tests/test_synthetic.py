@@ -149,6 +149,29 @@ def test_same_seed_same_files_whatever_was_rendered_before_in_the_process(tmp_pa
         assert path.read_bytes() == (tmp_path / "b" / path.relative_to(tmp_path / "a")).read_bytes()
 
 
+LIGHT_ORDER = """
+import json, sys
+import numpy as np
+from carvana_unet.studio import cars, meshes, scene
+mi = scene.mitsuba()
+design = cars.random_design(np.random.default_rng(0), "white")
+studio = scene.random_studio(np.random.default_rng(0))
+box = [("body", "paint", meshes.box((0.0, 0.5, 0.0), (1.0, 1.0, 2.0)))]
+orders = set()
+for _ in range(20):
+    car = scene.CarScene(mi, design, box, studio, 16, 12, 1)
+    orders.add(tuple(e.get_shape().id() if e.get_shape() else "room" for e in car.photo.emitters()))
+json.dump(sorted(orders), sys.stdout)
+"""
+
+
+def test_every_load_of_a_scene_lists_its_lights_in_one_order():
+    # The light a path samples is picked by index: were the list reordered from one load to the
+    # next, the same seed would give other noise in every pixel, and another photo.
+    out = subprocess.run([sys.executable, "-c", LIGHT_ORDER], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [["key", "fill_left", "fill_right", "room"]]
+
+
 def test_train_masks_table_and_coverage_report():
     masks = {"abc_01": lambda: np.eye(4, dtype=np.uint8), "abc_02": lambda: np.zeros((4, 4), np.uint8)}
     table, report = describe_train_masks(masks)

@@ -195,6 +195,9 @@ class CarScene:
         self.mi, self.parts, self.studio, self.spp = mi, parts, studio, spp
         self.materials = {} if materials is None else materials
         shapes = {name: _mesh(mi, name, mesh, self._material(kind, design)) for name, kind, mesh in parts}
+        # In the dict's order: the default load (parallel, merging alike objects) lists the lights in
+        # an order that changes from one load to the next (the two fill lights swap about one time in
+        # ten), and with it the light each random number picks, so the noise of every pixel.
         self.photo = mi.load_dict(
             {
                 "type": "scene",
@@ -212,7 +215,9 @@ class CarScene:
                 ),
                 "ambient": {"type": "constant", "radiance": {"type": "rgb", "value": [studio.ambient] * 3}},
                 **shapes,
-            }
+            },
+            parallel=False,
+            optimize=False,
         )
         self.photo_params = mi.traverse(self.photo)
         self._shape_ids: dict[str, int] | None = None
